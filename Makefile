@@ -1,0 +1,57 @@
+# ser_synth: set-up, demo, tests and benchmarks. `make demo` and `make test` install first.
+PYTHON ?= python3
+VENV ?= .venv
+LATEST_VENV ?= .venv-latest
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.ser_synth-installed
+LATEST_STAMP := $(LATEST_VENV)/.ser_synth-installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+.PHONY: install install-latest demo demo-quick test test-fast test-latest bench clean
+
+install: $(STAMP)
+
+# Reference environment: TF 2.16.2 + tensorflow-io 0.37.1 (pinned). Re-runs only when the pins change.
+$(STAMP): requirements/reference.txt setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/reference.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+# Newest TensorFlow, no tensorflow-io: proves the soundfile/librosa fallback.
+install-latest: $(LATEST_STAMP)
+
+$(LATEST_STAMP): requirements/latest.txt setup.py
+	@test -x $(LATEST_VENV)/bin/python || $(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install -q -r requirements/latest.txt
+	$(LATEST_VENV)/bin/python -m pip uninstall -y -q tensorflow-io tensorflow-io-gcs-filesystem || true
+	$(LATEST_VENV)/bin/python -m pip install -q --no-deps -e .
+	@touch $@
+
+demo: install
+	$(PY) examples/recognition_demo.py --out out/demo
+
+demo-quick: install
+	$(PY) examples/recognition_demo.py --out out/demo --quick
+
+# Everything, including slow training tests and the data-backed tests when ../shared/data exists.
+test: install
+	$(PY) -m pytest
+
+# Quick loop for development: no slow tests.
+test-fast: install
+	$(PY) -m pytest -m "not slow" -q
+
+# Second CI leg: the fast suite (I/O, front-end, data, recognizer train/save/load) on the newest TF without tfio.
+test-latest: install-latest
+	SER_SYNTH_EXPECT_BACKEND=numpy $(LATEST_VENV)/bin/python -m pytest -m "not slow" -q
+
+bench: install
+	$(PY) bench/recognizer_speed.py --json out/bench/recognizer_speed.json
+	$(PY) bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,3 @@
+from ser_synth.cli import main
+
+raise SystemExit(main())

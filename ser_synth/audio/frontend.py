@@ -1,0 +1,187 @@
+"""Keras front-end layers built on ``tf.signal``, configured by one :class:`AudioConfig`.
+
+They run inside models, so saved and exported models take a raw float32 waveform
+``[batch, samples]`` at ``AudioConfig.sample_rate``. Their numbers match librosa
+(``center=True, pad_mode="constant"``, HTK mel, ``norm=None``); ``tests/audio`` states the
+tolerances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.exceptions import ConfigError
+
+
+def hz_to_mel(f):
+    """HTK mel scale."""
+    return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz(m):
+    return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(config: AudioConfig) -> np.ndarray:
+    """Triangular HTK mel filters, unnormalised, shape ``(n_bins, n_mels)``.
+
+    Same construction as ``librosa.filters.mel(htk=True, norm=None)``: triangles in Hz
+    between mel-spaced edges, evaluated at the FFT bin frequencies.
+    """
+    fft_freqs = np.linspace(0.0, config.sample_rate / 2, config.n_bins)
+    edges = mel_to_hz(np.linspace(hz_to_mel(config.fmin), hz_to_mel(config.fmax_hz), config.n_mels + 2))
+    fdiff = np.diff(edges)
+    ramps = edges[:, None] - fft_freqs[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    return weights.T.astype(np.float32)
+
+
+def analysis_window(config: AudioConfig) -> np.ndarray:
+    """Periodic window of ``win_length`` zero-padded (centred) to ``n_fft``, as librosa does."""
+    n = np.arange(config.win_length)
+    if config.window == "hann":
+        w = 0.5 - 0.5 * np.cos(2 * np.pi * n / config.win_length)
+    else:
+        w = 0.54 - 0.46 * np.cos(2 * np.pi * n / config.win_length)
+    left = (config.n_fft - config.win_length) // 2
+    return np.pad(w, (left, config.n_fft - config.win_length - left)).astype(np.float32)
+
+
+def stft(waveform: tf.Tensor, config: AudioConfig) -> tf.Tensor:
+    """Complex STFT, ``[batch, samples] -> [batch, frames, n_bins]``."""
+    if config.center:
+        pad = config.n_fft // 2
+        waveform = tf.pad(waveform, [[0, 0], [pad, pad]])
+    frames = tf.signal.frame(waveform, config.n_fft, config.hop_length, pad_end=False)
+    frames = frames * tf.constant(analysis_window(config))
+    return tf.signal.rfft(frames, fft_length=[config.n_fft])
+
+
+def _as_config(audio_config) -> AudioConfig:
+    try:
+        return AudioConfig.from_dict(audio_config)
+    except TypeError as exc:  # bad field types reach the dataclass as TypeError
+        raise ConfigError(f"bad audio_config {audio_config!r}: {exc}") from None
+
+
+class _AudioFrontend(keras.layers.Layer):
+    """Shared plumbing: holds the AudioConfig, validates rank, serialises the config."""
+
+    def __init__(self, audio_config=None, **kwargs):
+        super().__init__(**kwargs)
+        self.audio_config = _as_config(audio_config)
+        self.input_spec = keras.layers.InputSpec(ndim=2)
+
+    def get_config(self):
+        config = super().get_config()
+        config["audio_config"] = self.audio_config.to_dict()
+        return config
+
+    def _magnitude(self, waveform):
+        waveform = tf.cast(waveform, tf.float32)
+        return tf.abs(stft(waveform, self.audio_config))
+
+    def compute_output_shape(self, input_shape):
+        frames = None if input_shape[1] is None else self.audio_config.num_frames(int(input_shape[1]))
+        return (input_shape[0], frames, self.output_dim)
+
+
+@keras.saving.register_keras_serializable(package="ser_synth")
+class LinearSpectrogram(_AudioFrontend):
+    """Linear magnitude ``|STFT|**power``: ``[batch, samples] -> [batch, frames, n_bins]``."""
+
+    def __init__(self, audio_config=None, power: float = 1.0, **kwargs):
+        super().__init__(audio_config, **kwargs)
+        if power not in (1.0, 2.0):
+            raise ConfigError(f"LinearSpectrogram power must be 1.0 or 2.0, got {power!r}")
+        self.power = float(power)
+
+    @property
+    def output_dim(self):
+        return self.audio_config.n_bins
+
+    def call(self, waveform):
+        mag = self._magnitude(waveform)
+        return mag if self.power == 1.0 else tf.square(mag)
+
+    def get_config(self):
+        return {**super().get_config(), "power": self.power}
+
+
+@keras.saving.register_keras_serializable(package="ser_synth")
+class LogMelSpectrogram(_AudioFrontend):
+    """Natural-log mel power ``ln(max(mel, log_floor))``: ``[batch, samples] -> [batch, frames, n_mels]``."""
+
+    @property
+    def output_dim(self):
+        return self.audio_config.n_mels
+
+    def build(self, input_shape):
+        self._mel = tf.constant(mel_filterbank(self.audio_config))
+        self.built = True
+
+    def mel_power(self, waveform):
+        return tf.matmul(tf.square(self._magnitude(waveform)), self._mel)
+
+    def call(self, waveform):
+        return tf.math.log(tf.maximum(self.mel_power(waveform), self.audio_config.log_floor))
+
+
+def deltas(features: tf.Tensor, width: int = 5) -> tf.Tensor:
+    """Regression deltas over time (``[batch, frames, dims]``), edges repeated.
+
+    Equals ``librosa.feature.delta(x, width=width, order=1, mode="nearest")``.
+    """
+    n = width // 2
+    padded = tf.concat([tf.repeat(features[:, :1], n, axis=1), features, tf.repeat(features[:, -1:], n, axis=1)], axis=1)
+    frames = tf.shape(features)[1]
+    denom = 2.0 * sum(k * k for k in range(1, n + 1))
+    out = tf.zeros_like(features)
+    for k in range(1, n + 1):
+        out += k * (padded[:, n + k:n + k + frames] - padded[:, n - k:n - k + frames])
+    return out / denom
+
+
+@keras.saving.register_keras_serializable(package="ser_synth")
+class MFCC(LogMelSpectrogram):
+    """MFCCs (+ deltas) ``[batch, samples] -> [batch, frames, n_mfcc * (1 + deltas)]``.
+
+    DCT-II (orthonormal) of ``10 * log10(max(mel, log_floor))``, as
+    ``librosa.feature.mfcc(S=librosa.power_to_db(mel, amin=log_floor, top_db=None))``.
+    """
+
+    def __init__(self, audio_config=None, deltas: int = 0, **kwargs):
+        super().__init__(audio_config, **kwargs)
+        if deltas not in (0, 1, 2):
+            raise ConfigError(f"MFCC deltas must be 0, 1 or 2, got {deltas!r}")
+        self.deltas = int(deltas)
+
+    @property
+    def output_dim(self):
+        return self.audio_config.n_mfcc * (1 + self.deltas)
+
+    def call(self, waveform):
+        db = 10.0 * tf.math.log(tf.maximum(self.mel_power(waveform), self.audio_config.log_floor)) / np.log(10.0)
+        mfcc = tf.signal.dct(db, type=2, norm="ortho")[..., : self.audio_config.n_mfcc]
+        feats = [mfcc]
+        for _ in range(self.deltas):
+            feats.append(deltas(feats[-1]))
+        return tf.concat(feats, axis=-1) if len(feats) > 1 else mfcc
+
+    def get_config(self):
+        return {**super().get_config(), "deltas": self.deltas}
+
+
+FRONTENDS = {"logmel": LogMelSpectrogram, "mfcc": MFCC, "linear": LinearSpectrogram}
+
+
+def make_frontend(kind: str, audio_config: AudioConfig, **kwargs) -> keras.layers.Layer:
+    """Front-end layer by name: ``"logmel"``, ``"mfcc"`` or ``"linear"``."""
+    if kind not in FRONTENDS:
+        raise ConfigError(f"unknown front-end {kind!r}; expected one of {sorted(FRONTENDS)}")
+    return FRONTENDS[kind](audio_config, **kwargs)

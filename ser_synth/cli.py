@@ -1,0 +1,197 @@
+"""``ser-synth`` command line: a thin argparse layer over the package.
+
+User errors print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ser_synth.exceptions import SerSynthError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.stderr.write(f"ser-synth: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _load_config_file(path: str | None) -> dict:
+    """YAML or JSON with optional sections ``audio``, ``model``, ``train``."""
+    if not path:
+        return {}
+    p = Path(path)
+    if not p.is_file():
+        raise SerSynthError(f"config file not found: {path!r}")
+    text = p.read_text()
+    if p.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = json.loads(text)
+    if not isinstance(data, dict) or set(data) - {"audio", "model", "train"}:
+        raise SerSynthError(f"config file {path!r} must be a mapping with sections audio/model/train, got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
+    return data
+
+
+def _load_model(name_or_dir: str):
+    from ser_synth.recognition import EmotionRecognizer
+
+    p = Path(name_or_dir)
+    if p.is_dir():
+        return EmotionRecognizer.load(p)
+    return EmotionRecognizer.pretrained(name_or_dir)
+
+
+def cmd_train(args) -> int:
+    from dataclasses import replace
+
+    from ser_synth.audio.config import AudioConfig
+    from ser_synth.data import grouped_kfold, holdout_split, read_corpora
+    from ser_synth.emotions import parse_emotions
+    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
+    from ser_synth.recognition.metrics import format_table, plot_report, write_json
+
+    cfg = _load_config_file(args.config)
+    audio = AudioConfig.from_dict(cfg.get("audio"))
+    model = ModelConfig.from_dict(cfg.get("model"))
+    train = TrainConfig.from_dict(cfg.get("train"))
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
+    train = replace(train, **overrides)
+    emotions = parse_emotions(args.emotions)
+    records = read_corpora(args.data, emotions=emotions, fold_calm=args.fold_calm)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    merged = {"audio": audio.to_dict(), "model": model.to_dict(), "train": train.to_dict(),
+              "data": args.data, "emotions": list(emotions) if emotions else None, "fold_calm": args.fold_calm,
+              "holdout_speakers": args.holdout_speakers, "folds": args.folds}
+    write_json(merged, out / "config.json")
+    make = lambda: EmotionRecognizer(audio_config=audio, model_config=model, train_config=train, verbose=args.verbose)  # noqa: E731
+    classes = sorted({r.emotion for r in records})
+    if args.folds:
+        folds = []
+        for i, split in enumerate(grouped_kfold(records, args.folds, seed=train.seed)):
+            print(f"fold {i + 1}/{args.folds}: test speakers {', '.join(split.test_speakers)}", file=sys.stderr)
+            rec = make().fit(list(split.train), classes=classes)
+            rep = rec.evaluate(list(split.test))
+            rep["test_speakers"] = split.test_speakers
+            folds.append(rep)
+            print(format_table(rep))
+        import numpy as np
+
+        uars = [f["uar"] for f in folds]
+        summary = {"folds": folds, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars)),
+                   "wa_mean": float(np.mean([f["wa"] for f in folds])), "speaker_disjoint": True}
+        write_json(summary, out / "cv.json")
+        print(f"{args.folds}-fold speaker-disjoint CV: UAR {summary['uar_mean']:.3f} ± {summary['uar_sd']:.3f}")
+    test = []
+    if args.holdout_speakers:
+        split = holdout_split(records, [s for s in args.holdout_speakers.split(",") if s.strip()])
+        records, test = list(split.train), list(split.test)
+    rec = make().fit(records, classes=classes, out_dir=out / "training")
+    rec.save(out / "model")
+    if test:
+        rep = rec.evaluate(test)
+        write_json(rep, out / "metrics.json")
+        plot_report(rep, out / "plots", history=rec.history_)
+        print(format_table(rep))
+    else:
+        plot_report(rec.evaluate(records[:0] or records), out / "plots", history=rec.history_, prefix="train_")
+    print(f"saved model to {out / 'model'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from ser_synth.data import read_corpora
+    from ser_synth.emotions import parse_emotions
+    from ser_synth.recognition.metrics import format_table, plot_report, write_json
+
+    rec = _load_model(args.model)
+    records = read_corpora(args.data, emotions=parse_emotions(args.emotions), fold_calm=args.fold_calm)
+    rep = rec.evaluate(records)
+    print(format_table(rep))
+    if rep["n_excluded"]:
+        print(f"left out {rep['n_excluded']} utterances with emotions the model does not know: {', '.join(rep['excluded_emotions'])}")
+    if not rep["speaker_disjoint"]:
+        print("warning: some evaluation speakers were in the model's training data (not speaker-disjoint)")
+    if args.json:
+        write_json(rep, args.json)
+    if args.plots:
+        plot_report(rep, args.plots)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from ser_synth.recognition.metrics import write_json
+
+    rec = _load_model(args.model)
+    proba = rec.predict_proba([str(f) for f in args.files])
+    rows = []
+    for f, p in zip(args.files, proba):
+        top = int(p.argmax())
+        rows.append({"file": str(f), "label": str(rec.classes_[top]), "probability": float(p[top]),
+                     "probabilities": {str(c): float(v) for c, v in zip(rec.classes_, p)}})
+        print(f"{f}\t{rec.classes_[top]}\t{p[top]:.3f}")
+    if args.json:
+        write_json(rows, args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ser_synth import __version__
+
+    p = _Parser(prog="ser-synth", description="Emotional speech recognition and synthesis.")
+    p.add_argument("--version", action="version", version=f"ser-synth {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    data_help = "corpus spec(s), comma-separated: ravdess:DIR, emodb:DIR, crema-d:DIR, tess:DIR, savee:DIR, iemocap:DIR, casia:DIR, urdu:DIR, csv:FILE"
+    t = sub.add_parser("train", help="train a recognizer")
+    t.add_argument("--data", required=True, help=data_help)
+    t.add_argument("--emotions", help="subset, e.g. neutral,happy,sad,angry (or core4)")
+    t.add_argument("--fold-calm", action="store_true", help="map RAVDESS calm onto neutral")
+    g = t.add_mutually_exclusive_group()
+    g.add_argument("--holdout-speakers", help="comma-separated speakers to test on (e.g. 17,18 or ravdess/17)")
+    g.add_argument("--folds", type=int, help="also run K-fold speaker-disjoint cross-validation")
+    t.add_argument("--out", required=True, help="output folder")
+    t.add_argument("--config", help="YAML/JSON with sections audio, model, train")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--verbose", type=int, default=2)
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a recognizer on a corpus")
+    e.add_argument("--model", required=True, help="model folder or pretrained name (ravdess8, core4)")
+    e.add_argument("--data", required=True, help=data_help)
+    e.add_argument("--emotions")
+    e.add_argument("--fold-calm", action="store_true")
+    e.add_argument("--json", help="write the report as JSON")
+    e.add_argument("--plots", help="write PNG plots to this folder")
+    e.set_defaults(func=cmd_evaluate)
+
+    pr = sub.add_parser("predict", help="predict the emotion of audio files")
+    pr.add_argument("files", nargs="+")
+    pr.add_argument("--model", default="core4", help="model folder or pretrained name (default core4)")
+    pr.add_argument("--json")
+    pr.set_defaults(func=cmd_predict)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SerSynthError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"ser-synth: error: {msg}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

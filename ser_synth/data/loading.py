@@ -1,0 +1,41 @@
+"""Decode many files to in-memory waveforms through the tf.data pipeline (tfio or soundfile)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.audio.validation import check_audio
+from ser_synth.data.records import Utterance
+
+
+def load_waveforms(paths: Sequence[str], config: AudioConfig, *, trim_db: float | None = 30.0, verbose: int = 1,
+                   backend: str | None = None) -> list[np.ndarray]:
+    """Decode, resample and trim every file once; returns float32 ``[samples]`` arrays.
+
+    Bad files raise the specific :mod:`ser_synth.exceptions` error naming the file (they are
+    checked on the host first, so a pipeline error never surfaces as a TensorFlow traceback).
+    """
+    import keras
+
+    from ser_synth.audio.io import read_audio
+    from ser_synth.data.pipeline import decoded_dataset
+
+    records = [Utterance(path=str(p), emotion="", speaker="", corpus="") for p in paths]
+    ds = decoded_dataset(records, config, trim_db=trim_db, backend=backend, cache=False)
+    bar = keras.utils.Progbar(len(records), unit_name="file") if verbose else None
+    out = []
+    it = iter(ds)
+    for i, path in enumerate(paths):
+        try:
+            y = next(it).numpy()
+        except Exception:
+            # re-read on the host for a precise error message (missing file, bad format, ...)
+            read_audio(path)
+            raise
+        out.append(check_audio(y, min_samples=config.min_samples, name=repr(str(path))))
+        if bar is not None and (i % 25 == 0 or i == len(paths) - 1):
+            bar.update(i + 1)
+    return out

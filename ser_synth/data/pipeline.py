@@ -1,0 +1,117 @@
+"""tf.data pipelines: decode once and cache, crop/pad and augment for training, full length for evaluation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from ser_synth.audio.backend import audio_backend, file_sample_rate, tf_decode_file
+from ser_synth.audio.config import AudioConfig
+from ser_synth.data.augment import AugmentConfig, augment_waveform
+from ser_synth.data.records import Utterance
+from ser_synth.exceptions import DataError
+
+
+def trim_silence_tf(y: tf.Tensor, top_db: float = 30.0, frame: int = 1024, hop: int = 256) -> tf.Tensor:
+    """Cut leading/trailing frames more than ``top_db`` below the loudest frame (RMS), ``[samples]``.
+
+    The same rule as ``librosa.effects.trim``, in TF ops so it runs inside tf.data and models.
+    """
+    n = tf.shape(y)[0]
+    padded = tf.pad(y, [[frame // 2, frame // 2]])
+    frames = tf.signal.frame(padded, frame, hop, pad_end=False)
+    rms_db = 10.0 * tf.math.log(tf.reduce_mean(tf.square(frames), axis=-1) + 1e-20) / np.log(10.0)
+    loud = tf.where(rms_db > tf.reduce_max(rms_db) - top_db)[:, 0]
+
+    def cut():
+        start = tf.cast(loud[0], tf.int32) * hop
+        end = tf.minimum(n, (tf.cast(loud[-1], tf.int32) + 1) * hop)
+        return y[start:end]
+
+    out = tf.cond(tf.size(loud) > 0, cut, lambda: y)
+    return tf.cond(tf.shape(out)[0] > frame, lambda: out, lambda: y)
+
+
+def class_weights(labels: Sequence[int], num_classes: int) -> np.ndarray:
+    """Balanced weights ``n / (k * count_c)`` (absent classes get 0), shape ``(num_classes,)``."""
+    counts = Counter(int(l) for l in labels)
+    n = len(labels)
+    return np.array([n / (num_classes * counts[c]) if counts[c] else 0.0 for c in range(num_classes)], np.float32)
+
+
+def decoded_dataset(records: Sequence[Utterance], config: AudioConfig, *, trim_db: float | None = 30.0,
+                    backend: str | None = None, cache: bool | str = True) -> tf.data.Dataset:
+    """Waveforms ``[samples]`` float32 at ``config.sample_rate``, decoded once and cached.
+
+    ``cache`` True caches in memory; a string caches to that file prefix.
+    """
+    if not records:
+        raise DataError("cannot build a dataset from zero utterances")
+    paths = [r.path for r in records]
+    rates = [file_sample_rate(p) for p in paths]
+    ds = tf.data.Dataset.from_tensor_slices((paths, np.array(rates, np.int64)))
+    backend = backend or audio_backend()
+    sr = config.sample_rate
+
+    def decode(path, rate):
+        y = tf_decode_file(path, rate, sr, backend=backend)
+        return trim_silence_tf(y, trim_db) if trim_db else y
+
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if cache:
+        ds = ds.cache("" if cache is True else str(cache))
+    return ds
+
+
+def crop_or_pad(y: tf.Tensor, length: int, seed: tf.Tensor | None = None) -> tf.Tensor:
+    """Random (seeded) or centre crop to ``length`` samples; shorter clips are tiled (repeated).
+
+    Tiling instead of zero padding keeps digital silence (log-floor frames) out of training
+    crops: whole-clip evaluation never sees such padding, and per-utterance normalisation
+    would otherwise learn statistics that evaluation does not have.
+    """
+    reps = length // tf.maximum(tf.shape(y)[0], 1) + 1
+    y = tf.cond(tf.shape(y)[0] < length, lambda: tf.tile(y, [reps]), lambda: y)
+    n = tf.shape(y)[0]
+    excess = tf.maximum(n - length, 0)
+    if seed is None:
+        start = excess // 2
+    else:
+        start = tf.random.stateless_uniform([], seed, 0, excess + 1, dtype=tf.int32)
+    y = y[start:start + length]
+    return tf.pad(y, [[0, length - tf.shape(y)[0]]])
+
+
+def training_dataset(waveforms: tf.data.Dataset, labels: Sequence[int], *, crop_samples: int, batch_size: int,
+                     seed: int = 0, augment: AugmentConfig | None = None, sample_weights: Sequence[float] | None = None,
+                     speakers: Sequence[int] | None = None, shuffle_buffer: int = 2048) -> tf.data.Dataset:
+    """Shuffled, cropped, (augmented) batches ``(waveform [B, crop], targets, sample_weight [B])``.
+
+    ``targets`` is ``{"emotion": [B]}`` plus ``"speaker": [B]`` when ``speakers`` is given.
+    Augmentation uses per-epoch seeds derived from ``seed``, so a run is reproducible.
+    """
+    n = len(labels)
+    weights = np.ones(n, np.float32) if sample_weights is None else np.asarray(sample_weights, np.float32)
+    spk = np.zeros(n, np.int32) if speakers is None else np.asarray(speakers, np.int32)
+    meta = tf.data.Dataset.from_tensor_slices((np.asarray(labels, np.int32), spk, weights))
+    ds = tf.data.Dataset.zip((waveforms, meta))
+    ds = ds.shuffle(min(n, shuffle_buffer), seed=seed, reshuffle_each_iteration=True)
+    # one fresh seed pair per element per epoch, from a seeded random stream
+    ds = tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed).batch(2)))
+
+    def prep(item, rnd):
+        y, (lab, s, w) = item
+        rnd = tf.cast(rnd, tf.int64)
+        if augment is not None:
+            y = augment_waveform(y, rnd, augment)
+        y = crop_or_pad(y, crop_samples, seed=tf.stack([rnd[1], rnd[0]]))
+        targets = {"emotion": lab}
+        if speakers is not None:
+            targets["speaker"] = s
+        return y, targets, w
+
+    ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=False).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,157 @@
+"""Frozen, validated configs of the recognizer's architecture and training."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ser_synth.data.augment import AugmentConfig
+from ser_synth.exceptions import ConfigError
+
+
+def _from_dict(cls, d: Mapping[str, Any] | None, nested: Mapping[str, Any] | None = None):
+    if d is None:
+        return cls()
+    if isinstance(d, cls):
+        return d
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} keys {sorted(unknown)}; expected {sorted(known)}")
+    kwargs = {}
+    for k, v in d.items():
+        if nested and k in nested:
+            v = nested[k].from_dict(v)
+        elif isinstance(v, list):
+            v = tuple(v)
+        kwargs[k] = v
+    return cls(**kwargs)
+
+
+def _choice(obj, name, options):
+    v = getattr(obj, name)
+    if v not in options:
+        raise ConfigError(f"{type(obj).__name__}.{name} must be one of {options}, got {v!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """CRNN architecture. Defaults: ~0.6 M parameters, log-mel input.
+
+    Parameters
+    ----------
+    features : {"logmel", "mfcc"}
+    mfcc_deltas : int
+        0, 1 or 2 delta orders appended to MFCCs.
+    conv_filters : tuple of int
+        Channels of each 3x3 conv block; each block halves time and frequency.
+    conv_norm : {"batch", "instance"}
+        Normalisation inside conv blocks ("instance": per utterance and channel).
+    utterance_norm : bool
+        Per-utterance feature normalisation with a learned affine (AdaIN-style).
+    rnn : {"lstm", "gru"}
+    rnn_units : int
+        Units per direction of the bidirectional RNN.
+    self_attention_heads : int
+        0 for none, else heads of a residual multi-head self-attention after the RNN.
+    pooling : {"attention", "meanmax"}
+    dropout : float
+    spec_augment : tuple of 4 int
+        (time masks, max time width in frames, freq masks, max freq width in bins).
+    speaker_adversary : bool
+        Gradient-reversal speaker classifier on the pooled embedding (training only).
+    adversary_strength : float
+        Final GRL strength, reached on the DANN schedule ``2 / (1 + exp(-10 p)) - 1``.
+    """
+
+    features: str = "logmel"
+    mfcc_deltas: int = 0
+    conv_filters: tuple[int, ...] = (16, 32, 64)
+    conv_norm: str = "batch"
+    utterance_norm: bool = True
+    rnn: str = "lstm"
+    rnn_units: int = 96
+    self_attention_heads: int = 0
+    pooling: str = "attention"
+    dropout: float = 0.3
+    spec_augment: tuple[int, int, int, int] = (2, 20, 2, 8)
+    speaker_adversary: bool = False
+    adversary_strength: float = 0.3
+
+    def __post_init__(self):
+        _choice(self, "features", ("logmel", "mfcc"))
+        _choice(self, "conv_norm", ("batch", "instance"))
+        _choice(self, "rnn", ("lstm", "gru"))
+        _choice(self, "pooling", ("attention", "meanmax"))
+        _choice(self, "mfcc_deltas", (0, 1, 2))
+        if not self.conv_filters or any((not isinstance(c, int)) or c <= 0 for c in self.conv_filters):
+            raise ConfigError(f"ModelConfig.conv_filters must be positive ints, got {self.conv_filters!r}")
+        if not isinstance(self.rnn_units, int) or self.rnn_units <= 0:
+            raise ConfigError(f"ModelConfig.rnn_units must be a positive int, got {self.rnn_units!r}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        if len(self.spec_augment) != 4:
+            raise ConfigError(f"ModelConfig.spec_augment needs 4 ints, got {self.spec_augment!r}")
+        if self.self_attention_heads < 0:
+            raise ConfigError(f"ModelConfig.self_attention_heads must be >= 0, got {self.self_attention_heads!r}")
+        if self.adversary_strength < 0:
+            raise ConfigError(f"ModelConfig.adversary_strength must be >= 0, got {self.adversary_strength!r}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from_dict(cls, d)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and data settings of recognizer training.
+
+    ``crop_seconds`` of audio are cropped (randomly) from each trimmed training clip;
+    validation and evaluation use whole clips. ``schedule="cosine"`` warms up linearly for
+    ``warmup_epochs`` then decays; ``"plateau"`` halves the rate when validation UAR stalls.
+    Early stopping watches validation UAR (speakers held out of the training set) and
+    restores the best epoch.
+    """
+
+    epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-3
+    warmup_epochs: int = 2
+    schedule: str = "cosine"
+    patience: int = 10
+    crop_seconds: float = 2.5
+    trim_db: float = 30.0
+    label_smoothing: float = 0.05
+    validation_fraction: float = 0.15
+    class_balance: bool = True
+    seed: int = 0
+    augment: AugmentConfig | None = field(default_factory=AugmentConfig)
+
+    def __post_init__(self):
+        _choice(self, "schedule", ("cosine", "plateau"))
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v <= 0:
+                raise ConfigError(f"TrainConfig.{name} must be a positive int, got {v!r}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"TrainConfig.learning_rate must be > 0, got {self.learning_rate!r}")
+        if not 0 <= self.validation_fraction < 1:
+            raise ConfigError(f"TrainConfig.validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
+        if not self.crop_seconds > 0:
+            raise ConfigError(f"TrainConfig.crop_seconds must be > 0, got {self.crop_seconds!r}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d["augment"] = None if self.augment is None else self.augment.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        return _from_dict(cls, d, nested={"augment": AugmentConfig})

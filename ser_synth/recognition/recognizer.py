@@ -1,0 +1,254 @@
+"""``EmotionRecognizer``: the scikit-learn-style facade over the CRNN."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.audio.validation import check_audio
+from ser_synth.data.records import Utterance
+from ser_synth.data.splits import validation_split
+from ser_synth.exceptions import DataError, ModelError, NotFittedError
+from ser_synth.recognition.config import ModelConfig, TrainConfig
+
+FORMAT_VERSION = 1
+_MODEL_FILE, _CONFIG_FILE = "model.keras", "recognizer.json"
+
+
+def _is_pathlike(x) -> bool:
+    return isinstance(x, (str, Path))
+
+
+class EmotionRecognizer:
+    """Speech emotion recognizer (CRNN on log-mel/MFCC computed inside the model).
+
+    Parameters
+    ----------
+    audio_config : AudioConfig, optional
+        Front-end spec; waveforms are taken at ``audio_config.sample_rate``.
+    model_config : ModelConfig, optional
+    train_config : TrainConfig, optional
+    verbose : int
+        Keras verbosity during ``fit`` (progress bars).
+
+    Attributes
+    ----------
+    classes_ : np.ndarray of str
+        Emotion labels; the columns of :meth:`predict_proba` follow this order.
+    model_ : keras.Model
+        The fitted :class:`EmotionClassifier` (input: waveform ``[batch, samples]``).
+    history_ : dict
+        Per-epoch training metrics (``loss``, ``val_uar``, ...).
+    validation_speakers_ : list of str
+        Speakers held out for early stopping.
+    """
+
+    def __init__(self, *, audio_config: AudioConfig | None = None, model_config: ModelConfig | None = None,
+                 train_config: TrainConfig | None = None, verbose: int = 1):
+        self.audio_config = AudioConfig.from_dict(audio_config)
+        self.model_config = ModelConfig.from_dict(model_config)
+        self.train_config = TrainConfig.from_dict(train_config)
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ inputs
+    def _waveforms(self, X) -> list[np.ndarray]:
+        """Decode/validate inputs: records, paths, or float arrays at the config rate."""
+        import tensorflow as tf
+
+        from ser_synth.data.pipeline import trim_silence_tf
+
+        if isinstance(X, (np.ndarray, str, Path, Utterance)) and not (isinstance(X, np.ndarray) and X.dtype == object):
+            if isinstance(X, np.ndarray) and X.ndim == 2:
+                X = list(X)
+            else:
+                X = [X]
+        X = list(X)
+        if not X:
+            raise DataError("no inputs given (empty list)")
+        if all(isinstance(x, (Utterance, str, Path)) for x in X):
+            from ser_synth.data.loading import load_waveforms
+
+            paths = [x.path if isinstance(x, Utterance) else str(x) for x in X]
+            return load_waveforms(paths, self.audio_config, trim_db=self.train_config.trim_db, verbose=self.verbose)
+        out = []
+        for i, x in enumerate(X):
+            if _is_pathlike(x) or isinstance(x, Utterance):
+                raise DataError("mix of arrays and paths/records in one call; pass one kind")
+            y = check_audio(np.asarray(x) if not isinstance(x, np.ndarray) else x, min_samples=self.audio_config.min_samples, name=f"waveform {i}")
+            if self.train_config.trim_db:
+                y = trim_silence_tf(tf.constant(y), self.train_config.trim_db).numpy()
+            out.append(y)
+        return out
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this EmotionRecognizer is not fitted yet; call fit() or load() first")
+
+    # ------------------------------------------------------------------ sklearn API
+    def fit(self, X, y=None, *, speakers: Sequence[str] | None = None, classes: Sequence[str] | None = None,
+            out_dir: str | Path | None = None) -> "EmotionRecognizer":
+        """Train on utterance records (labels and speakers from the records) or on arrays + ``y``.
+
+        Parameters
+        ----------
+        X : list of Utterance, or list of float waveforms at ``audio_config.sample_rate``
+        y : list of str, optional
+            Labels for array input (ignored for records).
+        speakers : list of str, optional
+            Speaker of each array; enables a speaker-disjoint validation split. Without it,
+            validation utterances are drawn at random and the history says so.
+        classes : list of str, optional
+            Label order (default: sorted labels seen).
+        out_dir : path, optional
+            Folder for TensorBoard logs and resumable backups.
+
+        Returns
+        -------
+        self
+        """
+        from ser_synth.recognition.train import fit_classifier
+        from ser_synth.utils import set_seed
+
+        tc = self.train_config
+        set_seed(tc.seed)
+        X = list(X)
+        if not X:
+            raise DataError("fit() got no training data")
+        if all(isinstance(x, Utterance) for x in X):
+            records = X
+        else:
+            if y is None or len(y) != len(X):
+                raise DataError(f"fit(arrays) needs y with one label per waveform; got {len(X)} waveforms and {None if y is None else len(y)} labels")
+            spk = list(speakers) if speakers is not None else [f"unknown/{i}" for i in range(len(X))]
+            records = [Utterance(path=f"<array {i}>", emotion=str(lab), speaker=str(s), corpus="array") for i, (lab, s) in enumerate(zip(y, spk))]
+            arrays = {r.path: x for r, x in zip(records, X)}
+        labels = sorted({r.emotion for r in records}) if classes is None else list(classes)
+        unknown = {r.emotion for r in records} - set(labels)
+        if unknown:
+            raise DataError(f"training labels {sorted(unknown)} are not in classes {labels}")
+        if len(labels) < 2:
+            raise DataError(f"need at least 2 emotions to train, got {labels}")
+        val_records = []
+        if tc.validation_fraction > 0 and len({r.speaker for r in records}) >= 2:
+            split = validation_split(records, tc.validation_fraction, seed=tc.seed)
+            records, val_records = list(split.train), list(split.test)
+        self.validation_speakers_ = sorted({r.speaker for r in val_records})
+        self.validation_speaker_disjoint_ = speakers is not None or all(isinstance(x, Utterance) for x in X)
+
+        def waves(recs):
+            if not recs:
+                return []
+            if recs[0].corpus == "array":
+                return self._waveforms([arrays[r.path] for r in recs])
+            return self._waveforms(recs)
+
+        index = {c: i for i, c in enumerate(labels)}
+        train_spk = sorted({r.speaker for r in records})
+        spk_index = {s: i for i, s in enumerate(train_spk)}
+        model, history = fit_classifier(
+            waves(records), [index[r.emotion] for r in records], labels,
+            audio_config=self.audio_config, model_config=self.model_config, train_config=tc,
+            train_speakers=[spk_index[r.speaker] for r in records],
+            val_waves=waves(val_records) if val_records else None, val_labels=[index[r.emotion] for r in val_records],
+            out_dir=out_dir, verbose=self.verbose,
+        )
+        self.model_ = model
+        self.classes_ = np.array(labels)
+        self.history_ = history
+        self.train_speakers_ = train_spk
+        self._predict_fn = None
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape ``(n, len(classes_))``; columns follow ``classes_``."""
+        self._check_fitted()
+        if getattr(self, "_predict_fn", None) is None:
+            from ser_synth.recognition.train import make_predict_fn
+
+            self._predict_fn = make_predict_fn(self.model_)
+        return self._predict_fn(self._waveforms(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable emotion per input, shape ``(n,)``."""
+        self._check_fitted()
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X, y=None) -> float:
+        """Accuracy (WA). For records, ``y`` defaults to their emotions."""
+        X = list(X)
+        y = [r.emotion for r in X] if y is None else list(y)
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def evaluate(self, records: Sequence[Utterance]) -> dict:
+        """Full report on records (see :func:`ser_synth.recognition.metrics.evaluation_report`).
+
+        Records whose emotion is not in ``classes_`` are left out; ``n_excluded`` counts them.
+        """
+        from ser_synth.recognition.metrics import evaluation_report
+
+        self._check_fitted()
+        known = set(self.classes_.tolist())
+        kept = [r for r in records if r.emotion in known]
+        if not kept:
+            raise DataError(f"no utterance has an emotion the model knows ({sorted(known)})")
+        report = evaluation_report([r.emotion for r in kept], self.predict_proba(kept), self.classes_.tolist(), [r.speaker for r in kept])
+        report["n_excluded"] = len(records) - len(kept)
+        report["excluded_emotions"] = sorted({r.emotion for r in records} - known)
+        report["speaker_disjoint"] = not (set(getattr(self, "train_speakers_", [])) & {r.speaker for r in kept})
+        return report
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.keras`` + ``recognizer.json`` (configs, classes, history) atomically."""
+        from ser_synth.utils import atomic_directory
+
+        self._check_fitted()
+        path = Path(path)
+        with atomic_directory(path) as tmp:
+            self.model_.save(tmp / _MODEL_FILE)
+            meta = {
+                "format_version": FORMAT_VERSION, "classes": self.classes_.tolist(),
+                "audio_config": self.audio_config.to_dict(), "model_config": self.model_config.to_dict(),
+                "train_config": self.train_config.to_dict(), "history": getattr(self, "history_", {}),
+                "train_speakers": getattr(self, "train_speakers_", []), "validation_speakers": getattr(self, "validation_speakers_", []),
+            }
+            (tmp / _CONFIG_FILE).write_text(json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, verbose: int = 0) -> "EmotionRecognizer":
+        """Load a folder written by :meth:`save` (Keras safe mode)."""
+        import keras
+
+        import ser_synth.recognition.model  # noqa: F401  (registers the custom objects)
+
+        path = Path(path)
+        if not (path / _MODEL_FILE).is_file() or not (path / _CONFIG_FILE).is_file():
+            raise ModelError(f"{str(path)!r} is not a saved EmotionRecognizer (needs {_MODEL_FILE} and {_CONFIG_FILE})")
+        meta = json.loads((path / _CONFIG_FILE).read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelError(f"{str(path)!r} has format_version {meta.get('format_version')!r}; this ser_synth reads {FORMAT_VERSION}")
+        obj = cls(audio_config=AudioConfig.from_dict(meta["audio_config"]), model_config=ModelConfig.from_dict(meta["model_config"]),
+                  train_config=TrainConfig.from_dict(meta["train_config"]), verbose=verbose)
+        obj.model_ = keras.saving.load_model(path / _MODEL_FILE, safe_mode=True, compile=False)
+        obj.classes_ = np.array(meta["classes"])
+        obj.history_ = meta.get("history", {})
+        obj.train_speakers_ = meta.get("train_speakers", [])
+        obj.validation_speakers_ = meta.get("validation_speakers", [])
+        obj._predict_fn = None
+        return obj
+
+    @classmethod
+    def pretrained(cls, name: str, *, verbose: int = 0) -> "EmotionRecognizer":
+        """Load a model shipped inside the package (no network): ``"ravdess8"`` or ``"core4"``."""
+        from ser_synth.pretrained import pretrained_path
+
+        return cls.load(pretrained_path(name), verbose=verbose)
+
+    def __repr__(self):
+        fitted = f"classes={self.classes_.tolist()}" if hasattr(self, "classes_") else "unfitted"
+        return f"EmotionRecognizer({fitted}, features={self.model_config.features!r})"

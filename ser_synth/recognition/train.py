@@ -1,0 +1,129 @@
+"""Recognizer training: AdamW, warm-up + cosine (or plateau), early stopping on validation UAR.
+
+Validation UAR is computed on speakers held out of the training set, on whole clips,
+through a ``tf.function`` with a relaxed input signature.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.data.pipeline import class_weights, training_dataset
+from ser_synth.recognition.config import ModelConfig, TrainConfig
+from ser_synth.recognition.model import build_classifier
+
+
+def make_predict_fn(model: keras.Model):
+    """Return ``f(list of [samples] arrays) -> probabilities [n, classes]`` (one clip per call)."""
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def forward(x):
+        return model(x, training=False)["emotion"]
+
+    def predict(waveforms: Sequence[np.ndarray]) -> np.ndarray:
+        if len(waveforms) == 0:
+            return np.zeros((0, model.num_classes), np.float32)
+        return np.concatenate([forward(tf.constant(w[None, :])).numpy() for w in waveforms])
+
+    return predict
+
+
+class ValidationUAR(keras.callbacks.Callback):
+    """Adds ``val_uar`` (balanced accuracy on held-out speakers) to the epoch logs."""
+
+    def __init__(self, waveforms, labels, num_classes):
+        super().__init__()
+        self.waveforms, self.labels, self.num_classes = waveforms, np.asarray(labels), num_classes
+        self._predict = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._predict is None:
+            self._predict = make_predict_fn(self.model)
+        pred = np.argmax(self._predict(self.waveforms), axis=1)
+        recalls = [np.mean(pred[self.labels == c] == c) for c in range(self.num_classes) if np.any(self.labels == c)]
+        uar = float(np.mean(recalls))
+        if logs is not None:
+            logs["val_uar"] = uar
+            logs["val_wa"] = float(np.mean(pred == self.labels))
+
+
+class AdversarySchedule(keras.callbacks.Callback):
+    """Sets the gradient-reversal strength to ``max * (2 / (1 + exp(-10 p)) - 1)``, p = epoch progress."""
+
+    def __init__(self, max_strength: float, epochs: int):
+        super().__init__()
+        self.max_strength, self.epochs = max_strength, epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        p = epoch / max(1, self.epochs - 1)
+        layer = self.model.get_layer("gradient_reversal")
+        layer.strength.assign(self.max_strength * (2.0 / (1.0 + math.exp(-10 * p)) - 1.0))
+
+
+def _optimizer(tc: TrainConfig, steps_per_epoch: int):
+    if tc.schedule == "cosine":
+        total = max(1, tc.epochs * steps_per_epoch)
+        warm = min(tc.warmup_epochs * steps_per_epoch, total - 1)
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=tc.learning_rate * 0.05 if warm else tc.learning_rate,
+            decay_steps=max(1, total - warm), alpha=0.02, warmup_target=tc.learning_rate if warm else None, warmup_steps=warm,
+        )
+    else:
+        lr = tc.learning_rate
+    return keras.optimizers.AdamW(learning_rate=lr, weight_decay=tc.weight_decay, clipnorm=5.0)
+
+
+def fit_classifier(
+    train_waves: Sequence[np.ndarray], train_labels: Sequence[int], classes: Sequence[str], *,
+    audio_config: AudioConfig, model_config: ModelConfig, train_config: TrainConfig,
+    train_speakers: Sequence[int] | None = None, val_waves: Sequence[np.ndarray] | None = None,
+    val_labels: Sequence[int] | None = None, out_dir: str | Path | None = None, verbose: int = 1,
+):
+    """Train an :class:`EmotionClassifier` and return ``(model, history_dict)``.
+
+    With validation data: early stopping on ``val_uar`` and the best epoch restored. With
+    ``out_dir``: TensorBoard logs in ``out_dir/logs`` and resumable backups in ``out_dir/backup``
+    (a re-run after a crash continues from the last finished epoch).
+    """
+    tc, mc = train_config, model_config
+    num_classes = len(classes)
+    num_speakers = int(max(train_speakers) + 1) if (mc.speaker_adversary and train_speakers is not None) else 0
+    model = build_classifier(audio_config, mc, num_classes, num_speakers)
+    crop = int(round(tc.crop_seconds * audio_config.sample_rate))
+    weights = None
+    if tc.class_balance:
+        cw = class_weights(train_labels, num_classes)
+        weights = cw[np.asarray(train_labels)]
+    waves = tf.data.Dataset.from_generator(lambda: iter(train_waves), output_signature=tf.TensorSpec([None], tf.float32))
+    ds = training_dataset(waves, train_labels, crop_samples=crop, batch_size=tc.batch_size, seed=tc.seed, augment=tc.augment,
+                          sample_weights=weights, speakers=train_speakers if num_speakers else None)
+    steps = math.ceil(len(train_labels) / tc.batch_size)
+    losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=tc.label_smoothing)}
+    if num_speakers:
+        losses["speaker"] = keras.losses.SparseCategoricalCrossentropy()
+    # one-hot for label smoothing
+    ds = ds.map(lambda x, y, w: (x, {**y, "emotion": tf.one_hot(y["emotion"], num_classes)}, w))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(steps))
+    model.compile(optimizer=_optimizer(tc, steps), loss=losses, jit_compile=False)
+    callbacks = []
+    if val_waves is not None and len(val_waves):
+        callbacks.append(ValidationUAR(val_waves, val_labels, num_classes))
+        if tc.schedule == "plateau":
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_uar", mode="max", factor=0.5, patience=max(1, tc.patience // 3), verbose=verbose))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_uar", mode="max", patience=tc.patience, restore_best_weights=True, verbose=verbose))
+    if num_speakers:
+        callbacks.append(AdversarySchedule(mc.adversary_strength, tc.epochs))
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        callbacks.append(keras.callbacks.BackupAndRestore(str(out_dir / "backup"), delete_checkpoint=True))
+        callbacks.append(keras.callbacks.TensorBoard(str(out_dir / "logs"), write_graph=False, profile_batch=0))
+    hist = model.fit(ds, epochs=tc.epochs, callbacks=callbacks, verbose=verbose)
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    return model, history

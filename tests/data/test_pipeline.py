@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed
+from ser_synth.data.pipeline import class_weights, crop_or_pad, decoded_dataset, training_dataset, trim_silence_tf
+from ser_synth.data.records import Utterance
+from ser_synth.exceptions import ConfigError
+from tests.conftest import tone, write_wav
+
+
+def test_decode_once_and_cache(tmp_path, tiny_audio_config):
+    recs = [Utterance(path=str(write_wav(tmp_path / f"{i}.wav", tone(200 + 100 * i, 0.3))), emotion="sad", speaker="s", corpus="x") for i in range(3)]
+    ds = decoded_dataset(recs, tiny_audio_config, trim_db=None)
+    first = [y.numpy() for y in ds]
+    for r in recs:  # cached: deleting the files does not change the second pass
+        (tmp_path / r.path).unlink()
+    second = [y.numpy() for y in ds]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert first[0].size == 2400
+
+
+def test_trim_tf_cuts_silence():
+    y = np.concatenate([np.zeros(4000), tone(300, 0.5), np.zeros(4000)]).astype(np.float32)
+    out = trim_silence_tf(tf.constant(y), 30.0).numpy()
+    assert 3800 < out.size < 5200
+
+
+def test_crop_or_pad_tiles_short_clips():
+    y = tf.range(10, dtype=tf.float32)
+    out = crop_or_pad(y, 25).numpy()
+    assert out.size == 25 and np.array_equal(out[:15], out[10:25]) and set(out[:10]) == set(range(10))
+    long = crop_or_pad(tf.range(100, dtype=tf.float32), 30, seed=tf.constant([1, 2], tf.int64)).numpy()
+    assert long.size == 30 and np.all(np.diff(long) == 1)
+
+
+def test_augmentation_is_seeded_and_changes_audio():
+    y = tf.constant(tone(300, 0.5))
+    cfg = AugmentConfig(noise_prob=1.0, speed_prob=1.0)
+    a = augment_waveform(y, tf.constant([1, 2], tf.int64), cfg).numpy()
+    b = augment_waveform(y, tf.constant([1, 2], tf.int64), cfg).numpy()
+    c = augment_waveform(y, tf.constant([3, 4], tf.int64), cfg).numpy()
+    assert np.array_equal(a, b) and not np.array_equal(a[:100], c[:100])
+    assert not np.allclose(a[: y.shape[0]][:1000], y.numpy()[:1000])
+    assert change_speed(y, 1.25).shape[0] == int(4000 / 1.25)
+    with pytest.raises(ConfigError, match="noise_prob"):
+        AugmentConfig(noise_prob=1.5)
+
+
+def test_training_dataset_shapes_and_weights():
+    waves = tf.data.Dataset.from_generator(lambda: iter([tone(300, 0.2 + 0.1 * i) for i in range(5)]), output_signature=tf.TensorSpec([None], tf.float32))
+    labels = [0, 1, 1, 1, 0]
+    w = class_weights(labels, 3)
+    np.testing.assert_allclose(w, [5 / 6, 5 / 9, 0.0])
+    ds = training_dataset(waves, labels, crop_samples=1600, batch_size=2, seed=0, augment=AugmentConfig(), sample_weights=w[labels], speakers=[0, 1, 0, 1, 0])
+    batches = list(ds)
+    assert [b[0].shape for b in batches] == [(2, 1600), (2, 1600), (1, 1600)]
+    assert set(batches[0][1]) == {"emotion", "speaker"}
+    again = list(training_dataset(waves, labels, crop_samples=1600, batch_size=2, seed=0, augment=AugmentConfig(), sample_weights=w[labels]))
+    assert np.array_equal(batches[0][0].numpy(), again[0][0].numpy())  # seeded

@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from ser_synth.exceptions import AudioError, DataError, ModelError, NotFittedError
+from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
+from ser_synth.recognition.metrics import evaluation_report, format_table, plot_report
+from tests.conftest import tone, toy_emotion_set, write_wav
+
+TINY_MODEL = ModelConfig(conv_filters=(8, 16), rnn_units=16, spec_augment=(0, 0, 0, 0), dropout=0.1)
+TINY_TRAIN = TrainConfig(epochs=12, batch_size=8, learning_rate=5e-3, crop_seconds=0.5, patience=12, warmup_epochs=1, augment=None, validation_fraction=0.25)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from ser_synth.audio.config import AudioConfig
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    cfg = AudioConfig(sample_rate=8000, n_fft=256, win_length=200, hop_length=80, n_mels=16, n_mfcc=13)
+    waves, labels, speakers = toy_emotion_set()
+    rec = EmotionRecognizer(audio_config=cfg, model_config=TINY_MODEL, train_config=TINY_TRAIN, verbose=0)
+    assert rec.fit(waves, labels, speakers=speakers) is rec
+    return rec
+
+
+def test_fit_learns_toy_task_and_sklearn_contract(fitted):
+    assert list(fitted.classes_) == ["angry", "sad"]
+    assert fitted.validation_speakers_ and not set(fitted.validation_speakers_) & set(fitted.train_speakers_)
+    test_waves, test_labels, _ = toy_emotion_set(n_per_class=6)
+    proba = fitted.predict_proba(test_waves)
+    assert proba.shape == (12, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    # columns follow classes_: the argmax column's name is the predicted label
+    assert list(fitted.classes_[proba.argmax(1)]) == list(fitted.predict(test_waves))
+    assert fitted.score(test_waves, test_labels) >= 0.9
+    assert "val_uar" in fitted.history_
+
+
+def test_save_load_roundtrip_and_files(fitted, tmp_path):
+    x = [tone(200, 0.6, seed=5), tone(880, 0.6, seed=6)]
+    path = fitted.save(tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == ["model.keras", "recognizer.json"]
+    meta = json.loads((path / "recognizer.json").read_text())
+    assert meta["classes"] == ["angry", "sad"] and meta["audio_config"]["sample_rate"] == 8000
+    loaded = EmotionRecognizer.load(path)
+    np.testing.assert_allclose(loaded.predict_proba(x), fitted.predict_proba(x), atol=1e-5)
+    fitted.save(tmp_path / "model")  # overwrite in place works (atomic replace)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_predict_from_files(fitted, tmp_path):
+    f = write_wav(tmp_path / "a.wav", tone(880, 0.6, sr=16000), sr=16000)  # resampled to 8 kHz on load
+    assert fitted.predict([str(f)])[0] == "angry"
+
+
+def test_errors(fitted, tmp_path):
+    with pytest.raises(NotFittedError, match="not fitted"):
+        EmotionRecognizer().predict([tone(300)])
+    with pytest.raises(AudioError, match="floating dtype"):
+        fitted.predict([np.zeros(4000, np.int16)])
+    with pytest.raises(AudioError, match="shorter than one analysis frame"):
+        fitted.predict([tone(300)[:50]])
+    with pytest.raises(DataError, match="one label per waveform"):
+        EmotionRecognizer().fit([tone(300)], ["sad", "angry"])
+    with pytest.raises(ModelError, match="not a saved EmotionRecognizer"):
+        EmotionRecognizer.load(tmp_path)
+    with pytest.raises(ModelError, match="available"):
+        EmotionRecognizer.pretrained("nope")
+
+
+def test_evaluation_report_and_plots(tmp_path):
+    y = ["a", "a", "b", "b", "c", "c"]
+    proba = np.array([[.8, .1, .1], [.2, .7, .1], [.1, .8, .1], [.1, .6, .3], [.1, .2, .7], [.6, .2, .2]])
+    rep = evaluation_report(y, proba, ["a", "b", "c"], speakers=["s1", "s1", "s1", "s2", "s2", "s2"])
+    assert rep["wa"] == pytest.approx(4 / 6) and rep["uar"] == pytest.approx((0.5 + 1 + 0.5) / 3)
+    assert rep["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert rep["per_speaker"] == {"s1": {"accuracy": pytest.approx(2 / 3), "n": 3}, "s2": {"accuracy": pytest.approx(2 / 3), "n": 3}}
+    assert 0.5 < rep["roc_auc_ovr"] <= 1.0 and "UAR=" in format_table(rep)
+    files = plot_report(rep, tmp_path, history={"loss": [1.0, 0.5], "val_uar": [0.4, 0.6]})
+    assert {f.name for f in files} == {"confusion.png", "per_speaker.png", "training_curves.png"}
+    assert all(f.stat().st_size > 1000 for f in files)

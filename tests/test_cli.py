@@ -1,0 +1,68 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ser_synth.cli import main
+from tests.conftest import tone, write_wav
+
+
+def _run(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--data", "foo:/x", "--out", "o"], "unknown corpus 'foo'"),
+    (["train", "--data", "ravdess:/definitely/missing", "--out", "o"], "folder not found"),
+    (["train", "--data", "ravdess:/x", "--emotions", "joyful", "--out", "o"], "unknown emotion 'joyful'"),
+    (["evaluate", "--model", "nope", "--data", "ravdess:/x"], "no pretrained model named 'nope'"),
+    (["predict", "/missing.wav", "--model", "nope"], "no pretrained model named 'nope'"),
+])
+def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(args, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("ser-synth: error:")
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--data", "x"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_console_script_entry_point_runs():
+    proc = subprocess.run([sys.executable, "-m", "ser_synth", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "train" in proc.stdout and "evaluate" in proc.stdout and "predict" in proc.stdout
+
+
+@pytest.mark.slow
+def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
+    root = tmp_path / "urdu"
+    for spk in ("SM1", "SF2", "SM3", "SF4"):
+        for k in range(4):
+            write_wav(root / "Sad" / f"{spk}_F1_S{k:02d}.wav", tone(180 + 10 * k, 0.6, seed=k + len(spk)))
+            write_wav(root / "Angry" / f"{spk}_F1_A{k:02d}.wav", tone(900 + 20 * k, 0.6, seed=k + 7))
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text("audio: {sample_rate: 8000, n_fft: 256, win_length: 200, hop_length: 80, n_mels: 16, n_mfcc: 13}\n"
+                   "model: {conv_filters: [8, 16], rnn_units: 16, spec_augment: [0, 0, 0, 0]}\n"
+                   "train: {epochs: 10, batch_size: 8, learning_rate: 0.005, crop_seconds: 0.5, augment: null, validation_fraction: 0.34}\n")
+    out = tmp_path / "run"
+    code, stdout, err = _run(["train", "--data", f"urdu:{root}", "--holdout-speakers", "SM3", "--out", str(out), "--config", str(cfg), "--verbose", "0"], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == 8 and set(metrics["per_speaker"]) == {"urdu/SM3"} and metrics["speaker_disjoint"]
+    assert json.loads((out / "config.json").read_text())["train"]["epochs"] == 10
+    assert (out / "plots" / "confusion.png").is_file()
+    code, stdout, err = _run(["evaluate", "--model", str(out / "model"), "--data", f"urdu:{root}", "--json", str(tmp_path / "e.json"), "--plots", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    rep = json.loads((tmp_path / "e.json").read_text())
+    assert {"uar", "wa", "macro_f1", "n", "labels", "confusion", "per_speaker"} <= set(rep)
+    assert rep["n"] == 32 and "not speaker-disjoint" in stdout
+    code, stdout, err = _run(["predict", str(root / "Angry" / "SM3_F1_A00.wav"), "--model", str(out / "model"), "--json", str(tmp_path / "p.json")], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "p.json").read_text())[0]["label"] in ("angry", "sad")
