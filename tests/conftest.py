@@ -47,9 +47,14 @@ def tone(freq: float, seconds: float = 0.5, sr: int = 8000, amp: float = 0.3, se
     return (amp * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def write_wav(path: Path, y: np.ndarray, sr: int = 8000, subtype: str = "PCM_16") -> Path:
+_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"), ".mp3": ("MP3", "MPEG_LAYER_III")}
+
+
+def write_wav(path: Path, y: np.ndarray, sr: int = 8000) -> Path:
+    """Write a test clip; the container and codec follow the file extension."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), y, sr, subtype=subtype)
+    fmt, subtype = _FORMATS[path.suffix.lower()]
+    sf.write(str(path), y, sr, format=fmt, subtype=subtype)
     return path
 
 

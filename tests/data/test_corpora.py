@@ -17,7 +17,7 @@ def _touch(root: Path, rel: str):
 def test_ravdess_fake(tmp_path):
     _touch(tmp_path, "Actor_07/03-01-05-02-01-01-07.wav")
     _touch(tmp_path, "Actor_08/03-01-02-01-02-02-08.flac")
-    _touch(tmp_path, "Actor_08/notes.txt")
+    (tmp_path / "Actor_08" / "notes.txt").write_text("not audio")
     recs = read_corpus(f"ravdess:{tmp_path}")
     assert [(r.emotion, r.speaker, r.gender, r.intensity) for r in recs] == [
         ("angry", "ravdess/07", "male", "strong"), ("calm", "ravdess/08", "female", "normal")]

@@ -1,0 +1,33 @@
+"""Shared bench plumbing: environment facts and JSON output."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def environment() -> dict:
+    import keras
+    import tensorflow as tf
+
+    from ser_synth.audio.backend import audio_backend
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "audio_backend": audio_backend(),
+            "python": platform.python_version(), "cpu_count": os.cpu_count(), "machine": platform.machine()}
+
+
+def write(obj: dict, path: str | None) -> None:
+    import json
+
+    from ser_synth.recognition.metrics import write_json
+
+    if path:
+        write_json(obj, path)
+    print(json.dumps(obj, indent=2, default=str))

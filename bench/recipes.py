@@ -1,0 +1,35 @@
+"""Training recipes of the shipped pretrained models: data, held-out speakers, configs.
+
+One place, used by ``bench/train_pretrained.py`` (which writes the shipped weights and model
+cards) and ``bench/recognizer_accuracy.py`` (which cross-validates the same recipe).
+"""
+
+from __future__ import annotations
+
+from _common import SHARED_DATA
+
+RAVDESS = f"ravdess:{SHARED_DATA / 'ravdess16k'}"
+EMODB = f"emodb:{SHARED_DATA / 'emodb'}"
+
+_MODEL = {}
+_TRAIN = {"epochs": 60, "patience": 15}
+
+RECIPES = {
+    "ravdess8": {
+        "data": [RAVDESS],
+        "emotions": None,
+        "holdout": ["ravdess/17", "ravdess/18"],
+        "model": _MODEL,
+        "train": _TRAIN,
+        "description": "the 8 RAVDESS emotions (neutral, calm, happy, sad, angry, fearful, disgust, surprised)",
+    },
+    "core4": {
+        "data": [RAVDESS, EMODB],
+        "emotions": ["neutral", "happy", "sad", "angry"],
+        # EMO-DB 03 (m) and 08 (f) are also the demo's held-out speakers (data/emodb_cc0)
+        "holdout": ["ravdess/17", "ravdess/18", "emodb/03", "emodb/08"],
+        "model": _MODEL,
+        "train": _TRAIN,
+        "description": "neutral, happy, sad, angry across corpora and languages (English RAVDESS + German EMO-DB)",
+    },
+}

@@ -1,0 +1,94 @@
+"""Recognizer accuracy, speaker-disjoint throughout.
+
+    python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6]
+
+Parts:
+- ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
+- ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
+- ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
+  (other corpus, language and speakers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _common
+import numpy as np
+from recipes import EMODB, RAVDESS, RECIPES
+
+
+def _make(recipe, seed=0, verbose=0):
+    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
+
+    return EmotionRecognizer(model_config=ModelConfig.from_dict(recipe["model"]),
+                             train_config=TrainConfig.from_dict({**recipe["train"], "seed": seed}), verbose=verbose)
+
+
+def _summary(rep):
+    return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
+
+
+def part_cv(folds: int) -> dict:
+    from ser_synth.data import grouped_kfold, read_corpora
+
+    recipe = RECIPES["ravdess8"]
+    records = read_corpora(recipe["data"], emotions=recipe["emotions"])
+    classes = sorted({r.emotion for r in records})
+    out = []
+    for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
+        t = time.time()
+        rec = _make(recipe).fit(list(split.train), classes=classes)
+        rep = rec.evaluate(list(split.test))
+        out.append({**_summary(rep), "test_speakers": split.test_speakers, "seconds": time.time() - t})
+        print(f"fold {i + 1}/{folds} {split.test_speakers}: UAR {rep['uar']:.3f}", flush=True)
+    uars = [f["uar"] for f in out]
+    return {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
+            "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18"}
+
+
+def part_shipped() -> dict:
+    from ser_synth.data import holdout_split, read_corpora
+    from ser_synth.recognition import EmotionRecognizer
+
+    res = {}
+    for name, recipe in RECIPES.items():
+        rec = EmotionRecognizer.pretrained(name)
+        split = holdout_split(read_corpora(recipe["data"], emotions=recipe["emotions"]), recipe["holdout"])
+        rep = rec.evaluate(list(split.test))
+        res[name] = {**_summary(rep), "held_out_speakers": split.test_speakers, "speaker_disjoint": rep["speaker_disjoint"]}
+        print(f"shipped {name} on {split.test_speakers}: UAR {rep['uar']:.3f}", flush=True)
+    return res
+
+
+def part_cross() -> dict:
+    from ser_synth.data import read_corpora
+
+    recipe = RECIPES["core4"]
+    train = read_corpora([RAVDESS], emotions=recipe["emotions"])
+    test = read_corpora([EMODB], emotions=recipe["emotions"])
+    rec = _make(recipe).fit(train)
+    rep = rec.evaluate(test)
+    print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f}", flush=True)
+    return {**_summary(rep), "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",
+            "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json")
+    ap.add_argument("--parts", default="cv,shipped,cross")
+    ap.add_argument("--folds", type=int, default=6)
+    args = ap.parse_args()
+    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
+        raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    result = {"environment": _common.environment()}
+    for p in parts:
+        result[p] = {"cv": lambda: part_cv(args.folds), "shipped": part_shipped, "cross": part_cross}[p]()
+    _common.write(result, args.json)
+
+
+if __name__ == "__main__":
+    main()
