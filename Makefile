@@ -52,6 +52,7 @@ test-latest: install-latest
 bench: install
 	$(PY) bench/recognizer_speed.py --json out/bench/recognizer_speed.json
 	$(PY) bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json
+	$(PY) bench/transfer_learning.py --json out/bench/transfer.json
 
 clean:
 	rm -rf out .pytest_cache

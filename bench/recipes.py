@@ -12,7 +12,7 @@ RAVDESS = f"ravdess:{SHARED_DATA / 'ravdess16k'}"
 EMODB = f"emodb:{SHARED_DATA / 'emodb'}"
 
 _MODEL = {}
-_TRAIN = {"epochs": 60, "patience": 15}
+_TRAIN = {"epochs": 80, "patience": 20}
 
 RECIPES = {
     "ravdess8": {

@@ -18,6 +18,8 @@ import _common
 import numpy as np
 from recipes import EMODB, RAVDESS, RECIPES
 
+CROSS_MODEL = _common.ROOT / "out" / "bench" / "ravdess_only_core4"
+
 
 def _make(recipe, seed=0, verbose=0):
     from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
@@ -69,6 +71,7 @@ def part_cross() -> dict:
     train = read_corpora([RAVDESS], emotions=recipe["emotions"])
     test = read_corpora([EMODB], emotions=recipe["emotions"])
     rec = _make(recipe).fit(train)
+    rec.save(CROSS_MODEL)  # reused as the source model by bench/transfer_learning.py
     rep = rec.evaluate(test)
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f}", flush=True)
     return {**_summary(rep), "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",

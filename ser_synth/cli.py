@@ -56,7 +56,7 @@ def cmd_train(args) -> int:
     from ser_synth.data import grouped_kfold, holdout_split, read_corpora
     from ser_synth.emotions import parse_emotions
     from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
-    from ser_synth.recognition.metrics import format_table, plot_report, write_json
+    from ser_synth.recognition.metrics import format_table, plot_history, plot_report, write_json
 
     cfg = _load_config_file(args.config)
     audio = AudioConfig.from_dict(cfg.get("audio"))
@@ -102,7 +102,7 @@ def cmd_train(args) -> int:
         plot_report(rep, out / "plots", history=rec.history_)
         print(format_table(rep))
     else:
-        plot_report(rec.evaluate(records[:0] or records), out / "plots", history=rec.history_, prefix="train_")
+        plot_history(rec.history_, out / "plots" / "training_curves.png")
     print(f"saved model to {out / 'model'}")
     return 0
 

@@ -60,7 +60,14 @@ def decoded_dataset(records: Sequence[Utterance], config: AudioConfig, *, trim_d
         y = tf_decode_file(path, rate, sr, backend=backend)
         return trim_silence_tf(y, trim_db) if trim_db else y
 
-    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # tfio's resampler is vectorised with a while_loop fallback and warns about it on every trace
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    finally:
+        logger.setLevel(level)
     if cache:
         ds = ds.cache("" if cache is True else str(cache))
     return ds

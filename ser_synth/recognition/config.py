@@ -114,7 +114,9 @@ class TrainConfig:
     validation and evaluation use whole clips. ``schedule="cosine"`` warms up linearly for
     ``warmup_epochs`` then decays; ``"plateau"`` halves the rate when validation UAR stalls.
     Early stopping watches validation UAR (speakers held out of the training set) and
-    restores the best epoch.
+    restores the best epoch. ``freeze`` applies when fine-tuning from a pretrained backbone:
+    ``"backbone"`` trains only the head, ``"gradual"`` trains the head for a third of the
+    epochs and then everything at 0.3x the rate, ``"none"`` trains everything.
     """
 
     epochs: int = 40
@@ -130,10 +132,12 @@ class TrainConfig:
     validation_fraction: float = 0.15
     class_balance: bool = True
     seed: int = 0
+    freeze: str = "none"
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
 
     def __post_init__(self):
         _choice(self, "schedule", ("cosine", "plateau"))
+        _choice(self, "freeze", ("none", "backbone", "gradual"))
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
             if not isinstance(v, int) or v <= 0:

@@ -130,22 +130,34 @@ def plot_report(report: dict, out_dir: str | Path, *, history: dict | None = Non
         fig.tight_layout()
         written.append(_save(fig, out_dir / f"{prefix}per_speaker.png"))
     if history:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-        for key in ("loss", "emotion_loss", "speaker_loss"):
-            if key in history:
-                axes[0].plot(history[key], label=key)
-        axes[0].set_xlabel("epoch")
-        axes[0].legend(fontsize=7)
-        axes[0].set_title("training loss")
-        if "val_uar" in history:
-            axes[1].plot(history["val_uar"], label="val UAR", color="tab:green")
-        axes[1].set_xlabel("epoch")
-        axes[1].set_ylim(0, 1)
-        axes[1].legend(fontsize=7)
-        axes[1].set_title("validation UAR (held-out speakers)")
-        fig.tight_layout()
-        written.append(_save(fig, out_dir / f"{prefix}training_curves.png"))
+        written.append(plot_history(history, out_dir / f"{prefix}training_curves.png"))
     return written
+
+
+def plot_history(history: dict, path: str | Path) -> Path:
+    """Training loss and validation UAR per epoch as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    for key in ("loss", "emotion_loss", "speaker_loss"):
+        if key in history:
+            axes[0].plot(history[key], label=key)
+    axes[0].set_xlabel("epoch")
+    axes[0].legend(fontsize=7)
+    axes[0].set_title("training loss")
+    if "val_uar" in history:
+        axes[1].plot(history["val_uar"], label="val UAR", color="tab:green")
+    axes[1].set_xlabel("epoch")
+    axes[1].set_ylim(0, 1)
+    axes[1].legend(fontsize=7)
+    axes[1].set_title("validation UAR (held-out speakers)")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _save(fig, path)
 
 
 def _save(fig, path: Path) -> Path:

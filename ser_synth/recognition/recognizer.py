@@ -61,11 +61,10 @@ class EmotionRecognizer:
 
         from ser_synth.data.pipeline import trim_silence_tf
 
-        if isinstance(X, (np.ndarray, str, Path, Utterance)) and not (isinstance(X, np.ndarray) and X.dtype == object):
-            if isinstance(X, np.ndarray) and X.ndim == 2:
-                X = list(X)
-            else:
-                X = [X]
+        if isinstance(X, np.ndarray) and X.dtype != object:
+            X = list(X) if X.ndim == 2 else [X]
+        elif isinstance(X, (str, Path, Utterance)):
+            X = [X]
         X = list(X)
         if not X:
             raise DataError("no inputs given (empty list)")
@@ -90,7 +89,7 @@ class EmotionRecognizer:
 
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y=None, *, speakers: Sequence[str] | None = None, classes: Sequence[str] | None = None,
-            out_dir: str | Path | None = None) -> "EmotionRecognizer":
+            out_dir: str | Path | None = None, init_from: "EmotionRecognizer | None" = None) -> "EmotionRecognizer":
         """Train on utterance records (labels and speakers from the records) or on arrays + ``y``.
 
         Parameters
@@ -105,6 +104,9 @@ class EmotionRecognizer:
             Label order (default: sorted labels seen).
         out_dir : path, optional
             Folder for TensorBoard logs and resumable backups.
+        init_from : EmotionRecognizer, optional
+            Fitted recognizer whose backbone initialises this one (transfer learning; the
+            head is new, so its classes may differ). Its audio and model configs are used.
 
         Returns
         -------
@@ -115,6 +117,9 @@ class EmotionRecognizer:
 
         tc = self.train_config
         set_seed(tc.seed)
+        if init_from is not None:
+            init_from._check_fitted()
+            self.audio_config, self.model_config = init_from.audio_config, init_from.model_config
         X = list(X)
         if not X:
             raise DataError("fit() got no training data")
@@ -154,7 +159,7 @@ class EmotionRecognizer:
             audio_config=self.audio_config, model_config=self.model_config, train_config=tc,
             train_speakers=[spk_index[r.speaker] for r in records],
             val_waves=waves(val_records) if val_records else None, val_labels=[index[r.emotion] for r in val_records],
-            out_dir=out_dir, verbose=self.verbose,
+            out_dir=out_dir, verbose=self.verbose, init_backbone=None if init_from is None else init_from.model_.backbone,
         )
         self.model_ = model
         self.classes_ = np.array(labels)
@@ -209,7 +214,10 @@ class EmotionRecognizer:
         self._check_fitted()
         path = Path(path)
         with atomic_directory(path) as tmp:
-            self.model_.save(tmp / _MODEL_FILE)
+            # save an uncompiled copy: inference needs no optimizer state (it would triple the file)
+            bare = type(self.model_).from_config(self.model_.get_config())
+            bare.set_weights(self.model_.get_weights())
+            bare.save(tmp / _MODEL_FILE)
             meta = {
                 "format_version": FORMAT_VERSION, "classes": self.classes_.tolist(),
                 "audio_config": self.audio_config.to_dict(), "model_config": self.model_config.to_dict(),

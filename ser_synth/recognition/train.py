@@ -6,6 +6,7 @@ through a ``tf.function`` with a relaxed input signature.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from typing import Sequence
@@ -85,17 +86,21 @@ def fit_classifier(
     audio_config: AudioConfig, model_config: ModelConfig, train_config: TrainConfig,
     train_speakers: Sequence[int] | None = None, val_waves: Sequence[np.ndarray] | None = None,
     val_labels: Sequence[int] | None = None, out_dir: str | Path | None = None, verbose: int = 1,
+    init_backbone: keras.Model | None = None,
 ):
     """Train an :class:`EmotionClassifier` and return ``(model, history_dict)``.
 
     With validation data: early stopping on ``val_uar`` and the best epoch restored. With
     ``out_dir``: TensorBoard logs in ``out_dir/logs`` and resumable backups in ``out_dir/backup``
-    (a re-run after a crash continues from the last finished epoch).
+    (a re-run after a crash continues from the last finished epoch). ``init_backbone`` copies
+    pretrained backbone weights (transfer learning; ``train_config.freeze`` says what trains).
     """
     tc, mc = train_config, model_config
     num_classes = len(classes)
     num_speakers = int(max(train_speakers) + 1) if (mc.speaker_adversary and train_speakers is not None) else 0
     model = build_classifier(audio_config, mc, num_classes, num_speakers)
+    if init_backbone is not None:
+        model.backbone.set_weights(init_backbone.get_weights())
     crop = int(round(tc.crop_seconds * audio_config.sample_rate))
     weights = None
     if tc.class_balance:
@@ -105,25 +110,43 @@ def fit_classifier(
     ds = training_dataset(waves, train_labels, crop_samples=crop, batch_size=tc.batch_size, seed=tc.seed, augment=tc.augment,
                           sample_weights=weights, speakers=train_speakers if num_speakers else None)
     steps = math.ceil(len(train_labels) / tc.batch_size)
-    losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=tc.label_smoothing)}
-    if num_speakers:
-        losses["speaker"] = keras.losses.SparseCategoricalCrossentropy()
     # one-hot for label smoothing
     ds = ds.map(lambda x, y, w: (x, {**y, "emotion": tf.one_hot(y["emotion"], num_classes)}, w))
     ds = ds.apply(tf.data.experimental.assert_cardinality(steps))
-    model.compile(optimizer=_optimizer(tc, steps), loss=losses, jit_compile=False)
-    callbacks = []
-    if val_waves is not None and len(val_waves):
-        callbacks.append(ValidationUAR(val_waves, val_labels, num_classes))
-        if tc.schedule == "plateau":
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_uar", mode="max", factor=0.5, patience=max(1, tc.patience // 3), verbose=verbose))
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_uar", mode="max", patience=tc.patience, restore_best_weights=True, verbose=verbose))
+    losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=tc.label_smoothing)}
     if num_speakers:
-        callbacks.append(AdversarySchedule(mc.adversary_strength, tc.epochs))
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        callbacks.append(keras.callbacks.BackupAndRestore(str(out_dir / "backup"), delete_checkpoint=True))
-        callbacks.append(keras.callbacks.TensorBoard(str(out_dir / "logs"), write_graph=False, profile_batch=0))
-    hist = model.fit(ds, epochs=tc.epochs, callbacks=callbacks, verbose=verbose)
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+        losses["speaker"] = keras.losses.SparseCategoricalCrossentropy()
+
+    # (backbone trainable, epochs, learning-rate scale) per stage; "gradual" trains the new
+    # head on a frozen backbone first, then everything at a lower rate.
+    if tc.freeze == "backbone":
+        stages = [(False, tc.epochs, 1.0)]
+    elif tc.freeze == "gradual":
+        head = max(1, tc.epochs // 3)
+        stages = [(False, head, 1.0), (True, tc.epochs - head, 0.3)]
+    else:
+        stages = [(True, tc.epochs, 1.0)]
+    history: dict[str, list[float]] = {}
+    for i, (trainable, epochs, lr_scale) in enumerate(stages):
+        if epochs <= 0:
+            continue
+        model.backbone.trainable = trainable
+        stage_tc = dataclasses.replace(tc, epochs=epochs, learning_rate=tc.learning_rate * lr_scale)
+        model.compile(optimizer=_optimizer(stage_tc, steps), loss=losses, jit_compile=False)
+        callbacks = []
+        if val_waves is not None and len(val_waves):
+            callbacks.append(ValidationUAR(val_waves, val_labels, num_classes))
+            if tc.schedule == "plateau":
+                callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_uar", mode="max", factor=0.5, patience=max(1, tc.patience // 3), verbose=verbose))
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_uar", mode="max", patience=tc.patience, restore_best_weights=True, verbose=verbose))
+        if num_speakers:
+            callbacks.append(AdversarySchedule(mc.adversary_strength, epochs))
+        if out_dir is not None:
+            stage_dir = Path(out_dir) / (f"stage{i}" if len(stages) > 1 else "")
+            callbacks.append(keras.callbacks.BackupAndRestore(str(stage_dir / "backup"), delete_checkpoint=True))
+            callbacks.append(keras.callbacks.TensorBoard(str(stage_dir / "logs"), write_graph=False, profile_batch=0))
+        hist = model.fit(ds, epochs=epochs, callbacks=callbacks, verbose=verbose)
+        for k, vals in hist.history.items():
+            history.setdefault(k, []).extend(float(v) for v in vals)
+    model.backbone.trainable = True
     return model, history

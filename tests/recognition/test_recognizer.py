@@ -82,3 +82,17 @@ def test_evaluation_report_and_plots(tmp_path):
     files = plot_report(rep, tmp_path, history={"loss": [1.0, 0.5], "val_uar": [0.4, 0.6]})
     assert {f.name for f in files} == {"confusion.png", "per_speaker.png", "training_curves.png"}
     assert all(f.stat().st_size > 1000 for f in files)
+
+
+@pytest.mark.parametrize("freeze", ["backbone", "gradual"])
+def test_fine_tune_from_pretrained_backbone(fitted, freeze):
+    from dataclasses import replace
+
+    waves, labels, speakers = toy_emotion_set(n_per_class=6)
+    before = [w.copy() for w in fitted.model_.backbone.get_weights()]
+    tuned = EmotionRecognizer(train_config=replace(TINY_TRAIN, epochs=3, freeze=freeze), verbose=0)
+    tuned.fit(waves, labels, speakers=speakers, init_from=fitted)
+    after = tuned.model_.backbone.get_weights()
+    changed = any(not np.allclose(a, b) for a, b in zip(before, after))
+    assert changed == (freeze == "gradual")  # frozen backbone keeps the source weights exactly
+    assert tuned.audio_config == fitted.audio_config and tuned.score(waves, labels) >= 0.75
