@@ -49,7 +49,45 @@ def audio_backend() -> str:
     return "tfio" if tfio_available() else "numpy"
 
 
-def tf_decode_file(path, orig_sr, target_sr: int, *, backend: str | None = None):
+def _host_decode(path, target_sr: int):
+    import tensorflow as tf
+
+    def _load(p):
+        from ser_synth.audio.io import load_audio
+
+        return load_audio(p.decode() if isinstance(p, bytes) else str(p), sample_rate=target_sr)
+
+    return tf.reshape(tf.numpy_function(_load, [path], tf.float32, stateful=False), [-1])
+
+
+def _tfio_decode(path, orig_sr, target_sr: int):
+    import tensorflow as tf
+    import tensorflow_io as tfio
+
+    contents = tf.io.read_file(path)
+    ext = tf.strings.lower(tf.strings.regex_replace(path, r"^.*\.", ""))
+    audio = tf.case(
+        [(tf.equal(ext, "flac"), lambda: tf.cast(tfio.audio.decode_flac(contents, dtype=tf.int16), tf.float32) / 32768.0),
+         (tf.equal(ext, "mp3"), lambda: tfio.audio.decode_mp3(contents)),
+         (tf.logical_or(tf.equal(ext, "ogg"), tf.equal(ext, "oga")), lambda: tfio.audio.decode_vorbis(contents))],
+        default=lambda: tf.audio.decode_wav(contents).audio,  # 16-bit PCM; extra chunks are skipped
+        exclusive=False,
+    )
+    audio = tf.reduce_mean(tf.reshape(audio, [tf.shape(audio)[0], -1]), axis=1, keepdims=True)
+
+    def resample():
+        out = tfio.audio.resample(audio, rate_in=tf.cast(orig_sr, tf.int64), rate_out=target_sr)
+        # tfio's resampler delays its output by 32 output samples (32 * target/orig when
+        # upsampling), measured against soxr; remove it so both backends align.
+        ratio = tf.cast(target_sr, tf.float32) / tf.cast(orig_sr, tf.float32)
+        delay = tf.minimum(tf.cast(tf.round(32.0 * tf.maximum(1.0, ratio)), tf.int32), tf.shape(out)[0])
+        return tf.pad(out[delay:], [[0, delay], [0, 0]])
+
+    audio = tf.cond(tf.equal(orig_sr, target_sr), lambda: audio, resample)
+    return tf.reshape(audio, [-1])
+
+
+def tf_decode_file(path, orig_sr, target_sr: int, *, tfio_ok=True, backend: str | None = None):
     """Graph-mode decode of one file to a mono float32 waveform at ``target_sr``.
 
     Parameters
@@ -59,6 +97,9 @@ def tf_decode_file(path, orig_sr, target_sr: int, *, backend: str | None = None)
         The file's native rate (read from its header when the dataset is built).
     target_sr : int
         Output rate in Hz.
+    tfio_ok : bool or tf.Tensor bool scalar
+        Whether tensorflow-io can decode this file (see :func:`probe_file`); files it
+        cannot (24-bit WAV, ...) go through soundfile even when the tfio backend is active.
 
     Returns
     -------
@@ -66,58 +107,30 @@ def tf_decode_file(path, orig_sr, target_sr: int, *, backend: str | None = None)
     """
     import tensorflow as tf
 
-    backend = backend or audio_backend()
-    if backend == "tfio":
-        import tensorflow_io as tfio
-
-        contents = tf.io.read_file(path)
-        ext = tf.strings.lower(tf.strings.regex_replace(path, r"^.*\.", ""))
-
-        def wav():
-            return tf.audio.decode_wav(contents).audio  # 16-bit PCM, any extra chunks skipped
-
-        def flac():
-            return tf.cast(tfio.audio.decode_flac(contents, dtype=tf.int16), tf.float32) / 32768.0
-
-        def mp3():
-            return tfio.audio.decode_mp3(contents)
-
-        def ogg():
-            return tfio.audio.decode_vorbis(contents)
-
-        audio = tf.case(
-            [(tf.equal(ext, "flac"), flac), (tf.equal(ext, "mp3"), mp3),
-             (tf.logical_or(tf.equal(ext, "ogg"), tf.equal(ext, "oga")), ogg)],
-            default=wav, exclusive=False,
-        )
-        audio = tf.reduce_mean(tf.reshape(audio, [tf.shape(audio)[0], -1]), axis=1, keepdims=True)
-        def resample():
-            out = tfio.audio.resample(audio, rate_in=tf.cast(orig_sr, tf.int64), rate_out=target_sr)
-            # tfio's resampler delays its output by 32 output samples (more when upsampling:
-            # 32 * target/orig), measured against soxr; remove it so both backends align.
-            ratio = tf.cast(target_sr, tf.float32) / tf.cast(orig_sr, tf.float32)
-            delay = tf.minimum(tf.cast(tf.round(32.0 * tf.maximum(1.0, ratio)), tf.int32), tf.shape(out)[0])
-            return tf.pad(out[delay:], [[0, delay], [0, 0]])
-
-        audio = tf.cond(tf.equal(orig_sr, target_sr), lambda: audio, resample)
-        return tf.reshape(audio, [-1])
-
-    def _load(p, _sr):
-        from ser_synth.audio.io import load_audio
-
-        return load_audio(p.decode() if isinstance(p, bytes) else str(p), sample_rate=target_sr)
-
-    y = tf.numpy_function(_load, [path, orig_sr], tf.float32, stateful=False)
-    return tf.reshape(y, [-1])
+    if (backend or audio_backend()) != "tfio":
+        return _host_decode(path, target_sr)
+    return tf.cond(tf.cast(tfio_ok, tf.bool), lambda: _tfio_decode(path, orig_sr, target_sr), lambda: _host_decode(path, target_sr))
 
 
-def file_sample_rate(path: str) -> int:
-    """Native sample rate of an audio file from its header (no decode)."""
+_TFIO_SUBTYPES = {"WAV": ("PCM_16",), "FLAC": ("PCM_16",), "MP3": None, "OGG": ("VORBIS",)}
+
+
+def probe_file(path: str) -> tuple[int, bool]:
+    """``(native sample rate, tfio can decode it)`` from the header, without decoding.
+
+    Raises the specific :mod:`ser_synth.exceptions` error for a missing or unreadable file.
+    """
     import soundfile as sf
 
-    from ser_synth.exceptions import AudioFormatError
+    from ser_synth.exceptions import AudioFileNotFoundError, AudioFormatError
 
+    if not os.path.isfile(path):
+        raise AudioFileNotFoundError(f"audio file not found: {str(path)!r}")
     try:
-        return int(sf.info(str(path)).samplerate)
+        info = sf.info(str(path))
     except Exception as exc:
         raise AudioFormatError(f"{str(path)!r} is not a readable audio file ({exc})") from None
+    subtypes = _TFIO_SUBTYPES.get(info.format, ())
+    ok = subtypes is None or info.subtype in subtypes
+    ext_ok = str(path).lower().endswith({"WAV": ".wav", "FLAC": ".flac", "MP3": ".mp3", "OGG": (".ogg", ".oga")}.get(info.format, "\0"))
+    return int(info.samplerate), bool(ok and ext_ok)

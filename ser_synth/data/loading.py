@@ -15,26 +15,20 @@ def load_waveforms(paths: Sequence[str], config: AudioConfig, *, trim_db: float 
                    backend: str | None = None) -> list[np.ndarray]:
     """Decode, resample and trim every file once; returns float32 ``[samples]`` arrays.
 
-    Bad files raise the specific :mod:`ser_synth.exceptions` error naming the file (they are
-    checked on the host first, so a pipeline error never surfaces as a TensorFlow traceback).
+    Bad files raise the specific :mod:`ser_synth.exceptions` error naming the file: headers are
+    probed on the host before the pipeline runs, and files tensorflow-io cannot decode go
+    through soundfile, so a bad file never surfaces as a TensorFlow traceback.
     """
     import keras
 
-    from ser_synth.audio.io import read_audio
     from ser_synth.data.pipeline import decoded_dataset
 
     records = [Utterance(path=str(p), emotion="", speaker="", corpus="") for p in paths]
     ds = decoded_dataset(records, config, trim_db=trim_db, backend=backend, cache=False)
     bar = keras.utils.Progbar(len(records), unit_name="file") if verbose else None
     out = []
-    it = iter(ds)
-    for i, path in enumerate(paths):
-        try:
-            y = next(it).numpy()
-        except Exception:
-            # re-read on the host for a precise error message (missing file, bad format, ...)
-            read_audio(path)
-            raise
+    for i, (path, y) in enumerate(zip(paths, ds)):
+        y = y.numpy()
         out.append(check_audio(y, min_samples=config.min_samples, name=repr(str(path))))
         if bar is not None and (i % 25 == 0 or i == len(paths) - 1):
             bar.update(i + 1)

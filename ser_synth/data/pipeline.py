@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from ser_synth.audio.backend import audio_backend, file_sample_rate, tf_decode_file
+from ser_synth.audio.backend import audio_backend, probe_file, tf_decode_file
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.augment import AugmentConfig, augment_waveform
 from ser_synth.data.records import Utterance
@@ -51,13 +51,13 @@ def decoded_dataset(records: Sequence[Utterance], config: AudioConfig, *, trim_d
     if not records:
         raise DataError("cannot build a dataset from zero utterances")
     paths = [r.path for r in records]
-    rates = [file_sample_rate(p) for p in paths]
-    ds = tf.data.Dataset.from_tensor_slices((paths, np.array(rates, np.int64)))
+    probes = [probe_file(p) for p in paths]  # header only; raises the precise error for a bad file
+    ds = tf.data.Dataset.from_tensor_slices((paths, np.array([r for r, _ in probes], np.int64), np.array([ok for _, ok in probes])))
     backend = backend or audio_backend()
     sr = config.sample_rate
 
-    def decode(path, rate):
-        y = tf_decode_file(path, rate, sr, backend=backend)
+    def decode(path, rate, tfio_ok):
+        y = tf_decode_file(path, rate, sr, tfio_ok=tfio_ok, backend=backend)
         return trim_silence_tf(y, trim_db) if trim_db else y
 
     # tfio's resampler is vectorised with a while_loop fallback and warns about it on every trace
