@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from ser_synth.exceptions import SerSynthError
+from ser_synth.exceptions import ConfigError, SerSynthError
 
 EXIT_USAGE = 2
 
@@ -27,16 +27,21 @@ def _load_config_file(path: str | None) -> dict:
         return {}
     p = Path(path)
     if not p.is_file():
-        raise SerSynthError(f"config file not found: {path!r}")
+        raise ConfigError(f"config file not found: {path!r}")
     text = p.read_text()
-    if p.suffix.lower() in (".yaml", ".yml"):
-        import yaml
+    try:
+        if p.suffix.lower() in (".yaml", ".yml"):
+            import yaml
 
-        data = yaml.safe_load(text) or {}
-    else:
-        data = json.loads(text)
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+    except ValueError as exc:  # json.JSONDecodeError
+        raise ConfigError(f"config file {path!r} is not valid JSON: {exc}") from None
+    except Exception as exc:  # yaml.YAMLError
+        raise ConfigError(f"config file {path!r} is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict) or set(data) - {"audio", "model", "train"}:
-        raise SerSynthError(f"config file {path!r} must be a mapping with sections audio/model/train, got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
+        raise ConfigError(f"config file {path!r} must be a mapping with sections audio/model/train, got keys {list(data) if isinstance(data, dict) else type(data).__name__}")
     return data
 
 

@@ -66,3 +66,18 @@ def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
     code, stdout, err = _run(["predict", str(root / "Angry" / "SM3_F1_A00.wav"), "--model", str(out / "model"), "--json", str(tmp_path / "p.json")], capsys)
     assert code == 0, err
     assert json.loads((tmp_path / "p.json").read_text())[0]["label"] in ("angry", "sad")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model: {conv_filters: 8}\n", "bad ModelConfig value"),
+    ("model: [unclosed\n", "not valid YAML"),
+    ("optimizer: {lr: 1}\n", "sections audio/model/train"),
+    ("audio: {sample_rate: 100}\n", "sample_rate must be >= 4000"),
+])
+def test_bad_config_file_one_line_exit_2(tmp_path, capsys, text, message):
+    root = tmp_path / "urdu" / "Sad"
+    write_wav(root / "SM1_F1_S01.wav", tone(200, 0.3))
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(text)
+    code, out, err = _run(["train", "--data", f"urdu:{tmp_path / 'urdu'}", "--out", str(tmp_path / "o"), "--config", str(cfg)], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1, err

@@ -161,18 +161,14 @@ def load_audio(
     if isinstance(source, np.ndarray):
         if orig_sr is None:
             raise ConfigError("load_audio(array) needs orig_sr=<rate in Hz> of the array")
-        data = source
-        if data.ndim == 2:
-            # (channels, samples) as librosa gives, or (samples, channels) as soundfile gives
-            data = data.T if data.shape[0] < data.shape[1] and data.shape[0] <= 8 else data
-        elif data.ndim != 1:
-            raise AudioError(f"waveform array must have rank 1 or 2, got shape {data.shape}")
         sr_in = int(orig_sr)
-        if data.ndim == 2:
-            check_audio(np.ascontiguousarray(data[:, 0]) if np.issubdtype(data.dtype, np.floating) else data[:, 0], name="waveform channel 0")
-            y = data.mean(axis=1)
-        else:
-            y = data
+        y = source
+        if y.ndim == 2:
+            # (channels, samples) as librosa gives, or (samples, channels) as soundfile gives
+            if y.shape[0] <= 8 and y.shape[0] < y.shape[1]:
+                y = y.T
+            check_audio(y[:, 0], name="waveform channel 0")  # dtype and content, before averaging hides them
+            y = y.mean(axis=1)
         y = check_audio(y)
     else:
         data, sr_in = read_audio(source)

@@ -26,7 +26,10 @@ def _from_dict(cls, d: Mapping[str, Any] | None, nested: Mapping[str, Any] | Non
         elif isinstance(v, list):
             v = tuple(v)
         kwargs[k] = v
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a value of the wrong type reaching a comparison or len()
+        raise ConfigError(f"bad {cls.__name__} value in {dict(d)!r}: {exc}") from None
 
 
 def _choice(obj, name, options):

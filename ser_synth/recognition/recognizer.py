@@ -99,7 +99,8 @@ class EmotionRecognizer:
             Labels for array input (ignored for records).
         speakers : list of str, optional
             Speaker of each array; enables a speaker-disjoint validation split. Without it,
-            validation utterances are drawn at random and the history says so.
+            validation utterances are drawn at random and ``validation_speaker_disjoint_``
+            is False.
         classes : list of str, optional
             Label order (default: sorted labels seen).
         out_dir : path, optional
