@@ -40,8 +40,7 @@ def test_console_script_entry_point_runs():
     assert proc.returncode == 0 and "train" in proc.stdout and "evaluate" in proc.stdout and "predict" in proc.stdout
 
 
-@pytest.mark.slow
-def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
+def _tiny_corpus_and_config(tmp_path, epochs=10):
     root = tmp_path / "urdu"
     for spk in ("SM1", "SF2", "SM3", "SF4"):
         for k in range(4):
@@ -50,7 +49,25 @@ def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text("audio: {sample_rate: 8000, n_fft: 256, win_length: 200, hop_length: 80, n_mels: 16, n_mfcc: 13}\n"
                    "model: {conv_filters: [8, 16], rnn_units: 16, spec_augment: [0, 0, 0, 0]}\n"
-                   "train: {epochs: 10, batch_size: 8, learning_rate: 0.005, crop_seconds: 0.5, augment: null, validation_fraction: 0.34}\n")
+                   f"train: {{epochs: {epochs}, batch_size: 8, learning_rate: 0.005, crop_seconds: 0.5, augment: null, validation_fraction: 0.34}}\n")
+    return root, cfg
+
+
+@pytest.mark.slow
+def test_train_with_folds_writes_cv_summary(tmp_path, capsys):
+    root, cfg = _tiny_corpus_and_config(tmp_path, epochs=2)
+    out = tmp_path / "cv"
+    code, stdout, err = _run(["train", "--data", f"urdu:{root}", "--folds", "2", "--out", str(out), "--config", str(cfg), "--verbose", "0"], capsys)
+    assert code == 0, err
+    cv = json.loads((out / "cv.json").read_text())
+    assert len(cv["folds"]) == 2 and cv["speaker_disjoint"]
+    assert sorted(s for f in cv["folds"] for s in f["test_speakers"]) == ["urdu/SF2", "urdu/SF4", "urdu/SM1", "urdu/SM3"]
+    assert "2-fold speaker-disjoint CV: UAR" in stdout and (out / "model" / "model.keras").is_file()
+
+
+@pytest.mark.slow
+def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
+    root, cfg = _tiny_corpus_and_config(tmp_path)
     out = tmp_path / "run"
     code, stdout, err = _run(["train", "--data", f"urdu:{root}", "--holdout-speakers", "SM3", "--out", str(out), "--config", str(cfg), "--verbose", "0"], capsys)
     assert code == 0, err
