@@ -1,6 +1,4 @@
-import io
 import struct
-import warnings
 
 import numpy as np
 import pytest
@@ -23,7 +21,10 @@ def test_load_formats_from_path_and_bytes(tmp_path, fmt, subtype):
     out = load_audio(path, sample_rate=16000)
     assert out.dtype == np.float32 and out.ndim == 1
     assert abs(out.size - y.size) < 2000  # lossy codecs add priming samples
-    assert np.corrcoef(out[:4000], y[:4000])[0, 1] > 0.9 if fmt in ("wav", "flac") else True
+    if fmt in ("wav", "flac"):  # lossless: sample-aligned
+        assert np.corrcoef(out[:4000], y[:4000])[0, 1] > 0.99
+    else:  # lossy codecs shift and smear samples: compare level instead
+        assert abs(np.sqrt(np.mean(out ** 2)) - np.sqrt(np.mean(y ** 2))) < 0.05
     assert np.allclose(load_audio(path.read_bytes(), sample_rate=16000), out)
 
 
