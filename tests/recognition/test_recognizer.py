@@ -96,3 +96,33 @@ def test_fine_tune_from_pretrained_backbone(fitted, freeze):
     changed = any(not np.allclose(a, b) for a, b in zip(before, after))
     assert changed == (freeze == "gradual")  # frozen backbone keeps the source weights exactly
     assert tuned.audio_config == fitted.audio_config and tuned.score(waves, labels) >= 0.75
+
+
+def test_training_resumes_after_a_crash(tmp_path, monkeypatch):
+    """With out_dir, a run killed mid-training continues from its last finished epoch."""
+    import keras
+    from dataclasses import replace
+
+    from ser_synth.audio.config import AudioConfig
+
+    real_tensorboard = keras.callbacks.TensorBoard
+
+    class CrashAfterEpoch2(keras.callbacks.Callback):
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("simulated crash")
+
+    waves, labels, speakers = toy_emotion_set(n_per_class=6)
+    cfg = AudioConfig(sample_rate=8000, n_fft=256, win_length=200, hop_length=80, n_mels=16, n_mfcc=13)
+    make = lambda: EmotionRecognizer(audio_config=cfg, model_config=TINY_MODEL, train_config=replace(TINY_TRAIN, epochs=4), verbose=0)  # noqa: E731
+    monkeypatch.setattr(keras.callbacks, "TensorBoard", CrashAfterEpoch2)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
+    assert (tmp_path / "run" / "backup").is_dir()
+    monkeypatch.setattr(keras.callbacks, "TensorBoard", real_tensorboard)
+    resumed = make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
+    assert len(resumed.history_["loss"]) == 2  # epochs 3 and 4 only: 1 and 2 came from the backup
+    assert not (tmp_path / "run" / "backup").exists()  # removed after a finished run
