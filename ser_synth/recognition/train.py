@@ -68,6 +68,17 @@ class AdversarySchedule(keras.callbacks.Callback):
         layer.strength.assign(self.max_strength * (2.0 / (1.0 + math.exp(-10 * p)) - 1.0))
 
 
+def _tensorboard_available() -> bool:
+    """TensorFlow >= 2.20 no longer installs tensorboard; without it, training skips the logs."""
+    import importlib.util
+    import warnings
+
+    if importlib.util.find_spec("tensorboard") is not None:
+        return True
+    warnings.warn("tensorboard is not installed: no TensorBoard logs are written (pip install tensorboard)", stacklevel=3)
+    return False
+
+
 def _optimizer(tc: TrainConfig, steps_per_epoch: int):
     if tc.schedule == "cosine":
         total = max(1, tc.epochs * steps_per_epoch)
@@ -92,7 +103,8 @@ def fit_classifier(
 
     With validation data: early stopping on ``val_uar`` and the best epoch restored. With
     ``out_dir``: TensorBoard logs in ``out_dir/logs`` and resumable backups in ``out_dir/backup``
-    (a re-run after a crash continues from the last finished epoch). ``init_backbone`` copies
+    (a re-run after a crash continues from the last finished epoch); TensorBoard logs need the
+    ``tensorboard`` package. ``init_backbone`` copies
     pretrained backbone weights (transfer learning; ``train_config.freeze`` says what trains).
     """
     tc, mc = train_config, model_config
@@ -144,7 +156,8 @@ def fit_classifier(
         if out_dir is not None:
             stage_dir = Path(out_dir) / (f"stage{i}" if len(stages) > 1 else "")
             callbacks.append(keras.callbacks.BackupAndRestore(str(stage_dir / "backup"), delete_checkpoint=True))
-            callbacks.append(keras.callbacks.TensorBoard(str(stage_dir / "logs"), write_graph=False, profile_batch=0))
+            if _tensorboard_available():
+                callbacks.append(keras.callbacks.TensorBoard(str(stage_dir / "logs"), write_graph=False, profile_batch=0))
         hist = model.fit(ds, epochs=epochs, callbacks=callbacks, verbose=verbose)
         for k, vals in hist.history.items():
             history.setdefault(k, []).extend(float(v) for v in vals)

@@ -105,8 +105,6 @@ def test_training_resumes_after_a_crash(tmp_path, monkeypatch):
 
     from ser_synth.audio.config import AudioConfig
 
-    real_tensorboard = keras.callbacks.TensorBoard
-
     class CrashAfterEpoch2(keras.callbacks.Callback):
         def __init__(self, *args, **kwargs):
             super().__init__()
@@ -118,11 +116,14 @@ def test_training_resumes_after_a_crash(tmp_path, monkeypatch):
     waves, labels, speakers = toy_emotion_set(n_per_class=6)
     cfg = AudioConfig(sample_rate=8000, n_fft=256, win_length=200, hop_length=80, n_mels=16, n_mfcc=13)
     make = lambda: EmotionRecognizer(audio_config=cfg, model_config=TINY_MODEL, train_config=replace(TINY_TRAIN, epochs=4), verbose=0)  # noqa: E731
-    monkeypatch.setattr(keras.callbacks, "TensorBoard", CrashAfterEpoch2)
-    with pytest.raises(KeyboardInterrupt):
-        make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
+    import ser_synth.recognition.train as train_module
+
+    with monkeypatch.context() as m:  # the crash rides in the TensorBoard callback's slot
+        m.setattr(keras.callbacks, "TensorBoard", CrashAfterEpoch2)
+        m.setattr(train_module, "_tensorboard_available", lambda: True)
+        with pytest.raises(KeyboardInterrupt):
+            make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
     assert (tmp_path / "run" / "backup").is_dir()
-    monkeypatch.setattr(keras.callbacks, "TensorBoard", real_tensorboard)
     resumed = make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
     assert len(resumed.history_["loss"]) == 2  # epochs 3 and 4 only: 1 and 2 came from the backup
     assert not (tmp_path / "run" / "backup").exists()  # removed after a finished run
