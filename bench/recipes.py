@@ -14,6 +14,15 @@ EMODB = f"emodb:{SHARED_DATA / 'emodb'}"
 _MODEL = {}
 _TRAIN = {"epochs": 80, "patience": 20}
 
+def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, **train_overrides):
+    """An unfitted :class:`EmotionRecognizer` configured by recipe ``name``."""
+    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
+
+    r = RECIPES[name]
+    return EmotionRecognizer(model_config=ModelConfig.from_dict(r["model"]),
+                             train_config=TrainConfig.from_dict({**r["train"], "seed": seed, **train_overrides}), verbose=verbose)
+
+
 RECIPES = {
     "ravdess8": {
         "data": [RAVDESS],

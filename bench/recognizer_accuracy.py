@@ -16,16 +16,9 @@ import time
 
 import _common
 import numpy as np
-from recipes import EMODB, RAVDESS, RECIPES
+from recipes import EMODB, RAVDESS, RECIPES, make_recognizer
 
 CROSS_MODEL = _common.ROOT / "out" / "bench" / "ravdess_only_core4"
-
-
-def _make(recipe, seed=0, verbose=0):
-    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
-
-    return EmotionRecognizer(model_config=ModelConfig.from_dict(recipe["model"]),
-                             train_config=TrainConfig.from_dict({**recipe["train"], "seed": seed}), verbose=verbose)
 
 
 def _summary(rep):
@@ -41,7 +34,7 @@ def part_cv(folds: int) -> dict:
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         t = time.time()
-        rec = _make(recipe).fit(list(split.train), classes=classes)
+        rec = make_recognizer("ravdess8").fit(list(split.train), classes=classes)
         rep = rec.evaluate(list(split.test))
         out.append({**_summary(rep), "test_speakers": split.test_speakers, "seconds": time.time() - t})
         print(f"fold {i + 1}/{folds} {split.test_speakers}: UAR {rep['uar']:.3f}", flush=True)
@@ -70,7 +63,7 @@ def part_cross() -> dict:
     recipe = RECIPES["core4"]
     train = read_corpora([RAVDESS], emotions=recipe["emotions"])
     test = read_corpora([EMODB], emotions=recipe["emotions"])
-    rec = _make(recipe).fit(train)
+    rec = make_recognizer("core4").fit(train)
     rec.save(CROSS_MODEL)  # reused as the source model by bench/transfer_learning.py
     rep = rec.evaluate(test)
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f}", flush=True)

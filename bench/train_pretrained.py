@@ -15,20 +15,18 @@ import time
 from pathlib import Path
 
 import _common
-from recipes import RECIPES
+from recipes import RECIPES, make_recognizer
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def train_recipe(name: str, seed: int = 0):
     from ser_synth.data import holdout_split, read_corpora
-    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
 
     r = RECIPES[name]
     records = read_corpora(r["data"], emotions=r["emotions"])
     split = holdout_split(records, r["holdout"])
-    train = TrainConfig.from_dict({**r["train"], "seed": seed})
-    rec = EmotionRecognizer(model_config=ModelConfig.from_dict(r["model"]), train_config=train, verbose=2)
+    rec = make_recognizer(name, seed=seed, verbose=2)
     t = time.time()
     rec.fit(list(split.train), classes=sorted({x.emotion for x in records}))
     return rec, split, time.time() - t

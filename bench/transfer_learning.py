@@ -11,11 +11,9 @@ saves (trained if absent). Size 0 means all available training utterances.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
-
 import _common
 import numpy as np
-from recipes import EMODB, RAVDESS, RECIPES
+from recipes import EMODB, RAVDESS, RECIPES, make_recognizer
 
 TEST_SPEAKERS = ["emodb/03", "emodb/08", "emodb/11", "emodb/14"]
 
@@ -31,13 +29,13 @@ def main():
     from pathlib import Path
 
     from ser_synth.data import holdout_split, read_corpora
-    from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
+    from ser_synth.recognition import EmotionRecognizer
 
     recipe = RECIPES["core4"]
     if Path(args.source).is_dir():
         source = EmotionRecognizer.load(args.source)
     else:
-        source = EmotionRecognizer(model_config=ModelConfig.from_dict(recipe["model"]), train_config=TrainConfig.from_dict(recipe["train"]), verbose=0)
+        source = make_recognizer("core4")
         source.fit(read_corpora([RAVDESS], emotions=recipe["emotions"]))
         source.save(args.source)
     split = holdout_split(read_corpora([EMODB], emotions=recipe["emotions"]), TEST_SPEAKERS)
@@ -45,7 +43,6 @@ def main():
     classes = sorted({r.emotion for r in pool})
     rng = np.random.default_rng(0)
     order = rng.permutation(len(pool))
-    base = TrainConfig.from_dict({**recipe["train"], "epochs": args.epochs, "patience": args.epochs})
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         n = len(pool) if size == 0 else min(size, len(pool))
@@ -54,7 +51,7 @@ def main():
             continue
         for variant, freeze, init in (("scratch", "none", None), ("frozen_backbone", "backbone", source),
                                       ("full_fine_tune", "none", source), ("gradual_unfreeze", "gradual", source)):
-            rec = EmotionRecognizer(model_config=source.model_config, train_config=replace(base, freeze=freeze), verbose=0)
+            rec = make_recognizer("core4", epochs=args.epochs, patience=args.epochs, freeze=freeze)
             rec.fit(subset, classes=classes, init_from=init)
             rep = rec.evaluate(test)
             rows.append({"n_train": n, "variant": variant, "uar": rep["uar"], "wa": rep["wa"]})

@@ -56,6 +56,36 @@ def atomic_directory(path: str | os.PathLike):
         shutil.rmtree(old, ignore_errors=True)
 
 
+def dataclass_from_dict(cls, d, *, nested=None):
+    """Build the frozen config dataclass ``cls`` from a mapping (or pass an instance through).
+
+    ``None`` gives the defaults; unknown keys and values of the wrong type raise
+    :class:`ConfigError` naming them; JSON/YAML lists become tuples; keys in ``nested`` are
+    built with that class's ``from_dict``.
+    """
+    import dataclasses
+    from collections.abc import Mapping
+
+    from ser_synth.exceptions import ConfigError
+
+    if d is None:
+        return cls()
+    if isinstance(d, cls):
+        return d
+    if not isinstance(d, Mapping):
+        raise ConfigError(f"{cls.__name__} expects a mapping, got {type(d).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - known
+    if unknown:
+        raise ConfigError(f"unknown {cls.__name__} keys {sorted(unknown)}; expected {sorted(known)}")
+    nested = nested or {}
+    kwargs = {k: nested[k].from_dict(v) if k in nested else tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a value of the wrong type reaching a comparison or len()
+        raise ConfigError(f"bad {cls.__name__} value in {dict(d)!r}: {exc}") from None
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy, TensorFlow and Keras."""
     import keras

@@ -112,7 +112,9 @@ def tf_decode_file(path, orig_sr, target_sr: int, *, tfio_ok=True, backend: str 
     return tf.cond(tf.cast(tfio_ok, tf.bool), lambda: _tfio_decode(path, orig_sr, target_sr), lambda: _host_decode(path, target_sr))
 
 
-_TFIO_SUBTYPES = {"WAV": ("PCM_16",), "FLAC": ("PCM_16",), "MP3": None, "OGG": ("VORBIS",)}
+# container -> (extensions the graph decoder dispatches on, codecs it decodes; None = any)
+_TFIO_DECODES = {"WAV": ((".wav",), ("PCM_16",)), "FLAC": ((".flac",), ("PCM_16",)),
+                 "MP3": ((".mp3",), None), "OGG": ((".ogg", ".oga"), ("VORBIS",))}
 
 
 def probe_file(path: str) -> tuple[int, bool]:
@@ -130,7 +132,6 @@ def probe_file(path: str) -> tuple[int, bool]:
         info = sf.info(str(path))
     except Exception as exc:
         raise AudioFormatError(f"{str(path)!r} is not a readable audio file ({exc})") from None
-    subtypes = _TFIO_SUBTYPES.get(info.format, ())
-    ok = subtypes is None or info.subtype in subtypes
-    ext_ok = str(path).lower().endswith({"WAV": ".wav", "FLAC": ".flac", "MP3": ".mp3", "OGG": (".ogg", ".oga")}.get(info.format, "\0"))
-    return int(info.samplerate), bool(ok and ext_ok)
+    extensions, codecs = _TFIO_DECODES.get(info.format, ((), ()))
+    ok = str(path).lower().endswith(extensions) and (codecs is None or info.subtype in codecs)
+    return int(info.samplerate), bool(ok)

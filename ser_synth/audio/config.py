@@ -112,17 +112,9 @@ class AudioConfig:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | "AudioConfig" | None) -> "AudioConfig":
         """Build from a dict (unknown keys are an error) or pass an ``AudioConfig`` through."""
-        if d is None:
-            return cls()
-        if isinstance(d, cls):
-            return d
-        if not isinstance(d, Mapping):
-            raise ConfigError(f"AudioConfig expects a mapping, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"unknown AudioConfig keys {sorted(unknown)}; expected {sorted(known)}")
-        return cls(**dict(d))
+        from ser_synth.utils import dataclass_from_dict
+
+        return dataclass_from_dict(cls, d)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)

@@ -62,19 +62,12 @@ def stft(waveform: tf.Tensor, config: AudioConfig) -> tf.Tensor:
     return tf.signal.rfft(frames, fft_length=[config.n_fft])
 
 
-def _as_config(audio_config) -> AudioConfig:
-    try:
-        return AudioConfig.from_dict(audio_config)
-    except TypeError as exc:  # bad field types reach the dataclass as TypeError
-        raise ConfigError(f"bad audio_config {audio_config!r}: {exc}") from None
-
-
 class _AudioFrontend(keras.layers.Layer):
     """Shared plumbing: holds the AudioConfig, validates rank, serialises the config."""
 
     def __init__(self, audio_config=None, **kwargs):
         super().__init__(**kwargs)
-        self.audio_config = _as_config(audio_config)
+        self.audio_config = AudioConfig.from_dict(audio_config)
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
     def get_config(self):

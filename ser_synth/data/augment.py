@@ -45,9 +45,9 @@ class AugmentConfig:
 
     @classmethod
     def from_dict(cls, d):
-        if d is None or isinstance(d, cls):
-            return d
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        from ser_synth.utils import dataclass_from_dict
+
+        return None if d is None else dataclass_from_dict(cls, d)  # None means no augmentation
 
 
 def _uniform(seed, lo, hi):

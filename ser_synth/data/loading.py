@@ -8,7 +8,6 @@ import numpy as np
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.validation import check_audio
-from ser_synth.data.records import Utterance
 
 
 def load_waveforms(paths: Sequence[str], config: AudioConfig, *, trim_db: float | None = 30.0, verbose: int = 1,
@@ -23,9 +22,8 @@ def load_waveforms(paths: Sequence[str], config: AudioConfig, *, trim_db: float 
 
     from ser_synth.data.pipeline import decoded_dataset
 
-    records = [Utterance(path=str(p), emotion="", speaker="", corpus="") for p in paths]
-    ds = decoded_dataset(records, config, trim_db=trim_db, backend=backend, cache=False)
-    bar = keras.utils.Progbar(len(records), unit_name="file") if verbose else None
+    ds = decoded_dataset(paths, config, trim_db=trim_db, backend=backend, cache=False)
+    bar = keras.utils.Progbar(len(paths), unit_name="file") if verbose else None
     out = []
     for i, (path, y) in enumerate(zip(paths, ds)):
         y = y.numpy()

@@ -11,7 +11,6 @@ import tensorflow as tf
 from ser_synth.audio.backend import audio_backend, probe_file, tf_decode_file
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.augment import AugmentConfig, augment_waveform
-from ser_synth.data.records import Utterance
 from ser_synth.exceptions import DataError
 
 
@@ -42,15 +41,15 @@ def class_weights(labels: Sequence[int], num_classes: int) -> np.ndarray:
     return np.array([n / (num_classes * counts[c]) if counts[c] else 0.0 for c in range(num_classes)], np.float32)
 
 
-def decoded_dataset(records: Sequence[Utterance], config: AudioConfig, *, trim_db: float | None = 30.0,
+def decoded_dataset(paths: Sequence[str], config: AudioConfig, *, trim_db: float | None = 30.0,
                     backend: str | None = None, cache: bool | str = True) -> tf.data.Dataset:
     """Waveforms ``[samples]`` float32 at ``config.sample_rate``, decoded once and cached.
 
     ``cache`` True caches in memory; a string caches to that file prefix.
     """
-    if not records:
-        raise DataError("cannot build a dataset from zero utterances")
-    paths = [r.path for r in records]
+    if not paths:
+        raise DataError("cannot build a dataset from zero files")
+    paths = [str(p) for p in paths]
     probes = [probe_file(p) for p in paths]  # header only; raises the precise error for a bad file
     ds = tf.data.Dataset.from_tensor_slices((paths, np.array([r for r, _ in probes], np.int64), np.array([ok for _, ok in probes])))
     backend = backend or audio_backend()

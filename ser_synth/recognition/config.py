@@ -4,32 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
 from ser_synth.data.augment import AugmentConfig
 from ser_synth.exceptions import ConfigError
-
-
-def _from_dict(cls, d: Mapping[str, Any] | None, nested: Mapping[str, Any] | None = None):
-    if d is None:
-        return cls()
-    if isinstance(d, cls):
-        return d
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(d) - known
-    if unknown:
-        raise ConfigError(f"unknown {cls.__name__} keys {sorted(unknown)}; expected {sorted(known)}")
-    kwargs = {}
-    for k, v in d.items():
-        if nested and k in nested:
-            v = nested[k].from_dict(v)
-        elif isinstance(v, list):
-            v = tuple(v)
-        kwargs[k] = v
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # a value of the wrong type reaching a comparison or len()
-        raise ConfigError(f"bad {cls.__name__} value in {dict(d)!r}: {exc}") from None
+from ser_synth.utils import dataclass_from_dict
 
 
 def _choice(obj, name, options):
@@ -106,7 +83,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d):
-        return _from_dict(cls, d)
+        return dataclass_from_dict(cls, d)
 
 
 @dataclass(frozen=True)
@@ -161,4 +138,4 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d):
-        return _from_dict(cls, d, nested={"augment": AugmentConfig})
+        return dataclass_from_dict(cls, d, nested={"augment": AugmentConfig})
