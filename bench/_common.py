@@ -32,3 +32,15 @@ def write(obj: dict, path: str | None) -> None:
     if path:
         write_json(obj, path)
     print(json.dumps(obj, indent=2, default=str))
+
+
+def timeit(fn, repeats: int) -> list[float]:
+    """Wall-clock seconds of ``repeats`` calls of ``fn``."""
+    import time
+
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times

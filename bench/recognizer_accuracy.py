@@ -1,6 +1,6 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
-    python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6]
+    python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members 1]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
@@ -25,8 +25,11 @@ def _summary(rep):
     return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
 
 
-def part_cv(folds: int) -> dict:
+def part_cv(folds: int, members: int = 1) -> dict:
+    """K-fold CV; with ``members > 1`` each fold also trains seeds 1..M-1 and scores their mean
+    probabilities (each seed holds out different validation actors, so together they train on all)."""
     from ser_synth.data import grouped_kfold, read_corpora
+    from ser_synth.recognition.metrics import evaluation_report
 
     recipe = RECIPES["ravdess8"]
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
@@ -34,13 +37,31 @@ def part_cv(folds: int) -> dict:
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         t = time.time()
-        rec = make_recognizer("ravdess8").fit(list(split.train), classes=classes)
-        rep = rec.evaluate(list(split.test))
-        out.append({**_summary(rep), "test_speakers": split.test_speakers, "seconds": time.time() - t})
-        print(f"fold {i + 1}/{folds} {split.test_speakers}: UAR {rep['uar']:.3f}", flush=True)
+        test = list(split.test)
+        y, spk = [r.emotion for r in test], [r.speaker for r in test]
+        probs, single = [], []
+        for seed in range(members):
+            rec = make_recognizer("ravdess8", seed=seed).fit(list(split.train), classes=classes)
+            probs.append(rec.predict_proba(test))
+            single.append(evaluation_report(y, probs[-1], classes, spk)["uar"])
+            print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
+        fold = {**_summary(evaluation_report(y, probs[0], classes, spk)), "test_speakers": split.test_speakers,
+                "seconds": time.time() - t}
+        if members > 1:
+            fold["member_uar"] = single
+            fold["ensemble_uar"] = [evaluation_report(y, np.mean(probs[:m], axis=0), classes, spk)["uar"] for m in range(1, members + 1)]
+            print(f"fold {i + 1}/{folds}: ensemble UAR by size {np.round(fold['ensemble_uar'], 3).tolist()}", flush=True)
+        out.append(fold)
     uars = [f["uar"] for f in out]
-    return {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
-            "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18"}
+    res = {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
+           "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18"}
+    if members > 1:
+        ens = np.array([f["ensemble_uar"] for f in out])
+        res["members"] = members
+        res["single_member_uar_mean"] = float(np.mean([f["member_uar"] for f in out]))
+        res["ensemble_uar_mean_by_size"] = ens.mean(axis=0).tolist()
+        res["ensemble_uar_sd_by_size"] = ens.std(axis=0, ddof=1).tolist()
+    return res
 
 
 def part_shipped() -> dict:
@@ -76,13 +97,14 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--parts", default="cv,shipped,cross")
     ap.add_argument("--folds", type=int, default=6)
+    ap.add_argument("--members", type=int, default=1, help="seeds per CV fold, scored alone and as an ensemble")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
         raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     result = {"environment": _common.environment()}
     for p in parts:
-        result[p] = {"cv": lambda: part_cv(args.folds), "shipped": part_shipped, "cross": part_cross}[p]()
+        result[p] = {"cv": lambda: part_cv(args.folds, args.members), "shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)
 
 

@@ -7,19 +7,8 @@ signature, after warm-up; and front-end (log-mel) throughput against librosa on 
 from __future__ import annotations
 
 import argparse
-import time
-
 import _common
 import numpy as np
-
-
-def _timeit(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return times
 
 
 def main():
@@ -47,7 +36,7 @@ def main():
     x = tf.constant(clip[None])
     for _ in range(10):
         infer(x).numpy()
-    times = _timeit(lambda: infer(x).numpy(), args.repeats)
+    times = _common.timeit(lambda: infer(x).numpy(), args.repeats)
     med = float(np.median(times))
 
     batch = (0.1 * rng.standard_normal((16, 3 * cfg.sample_rate))).astype(np.float32)
@@ -56,7 +45,7 @@ def main():
     xb = tf.constant(batch)
     for _ in range(3):
         fe(xb).numpy()
-    tf_times = _timeit(lambda: fe(xb).numpy(), 20)
+    tf_times = _common.timeit(lambda: fe(xb).numpy(), 20)
 
     def librosa_batch():
         for y in batch:
@@ -65,7 +54,7 @@ def main():
                 window=cfg.window, center=True, pad_mode="constant", n_mels=cfg.n_mels, htk=True, norm=None), cfg.log_floor))
 
     librosa_batch()
-    lr_times = _timeit(librosa_batch, 5)
+    lr_times = _common.timeit(librosa_batch, 5)
     audio_seconds = batch.shape[0] * 3.0
     result = {
         "model": args.model, "params": int(rec.model_.count_params()),

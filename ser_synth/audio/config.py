@@ -101,6 +101,12 @@ class AudioConfig:
             return 1 + num_samples // self.hop_length
         return max(0, 1 + (num_samples - self.n_fft) // self.hop_length)
 
+    def num_samples(self, num_frames):
+        """Waveform length that inverse transforms give for ``num_frames`` frames.
+
+        Works on ints and on integer tensors (used inside graphs)."""
+        return (num_frames - 1) * self.hop_length + (0 if self.center else self.n_fft)
+
     @property
     def min_samples(self) -> int:
         """Shortest waveform that yields one full analysis frame (``win_length`` samples)."""

@@ -62,6 +62,25 @@ def stft(waveform: tf.Tensor, config: AudioConfig) -> tf.Tensor:
     return tf.signal.rfft(frames, fft_length=[config.n_fft])
 
 
+def istft(spectrum: tf.Tensor, config: AudioConfig, num_samples: tf.Tensor | int | None = None) -> tf.Tensor:
+    """Least-squares inverse of :func:`stft`, ``[batch, frames, n_bins] -> [batch, samples]``.
+
+    Overlap-adds windowed frames and divides by the summed squared window (librosa's
+    ``istft``). Output length is ``config.num_samples(frames)`` unless ``num_samples`` is given.
+    """
+    window = tf.constant(analysis_window(config))
+    frames = tf.signal.irfft(spectrum, fft_length=[config.n_fft]) * window
+    y = tf.signal.overlap_and_add(frames, config.hop_length)
+    n_frames = tf.shape(spectrum)[1]
+    norm = tf.signal.overlap_and_add(tf.tile(tf.square(window)[None, :], [n_frames, 1]), config.hop_length)
+    y = tf.math.divide_no_nan(y, tf.where(norm > 1e-8, norm, tf.zeros_like(norm)))
+    start = config.n_fft // 2 if config.center else 0
+    length = config.num_samples(n_frames) if num_samples is None else num_samples
+    y = y[:, start:]
+    y = tf.pad(y, [[0, 0], [0, tf.maximum(0, length - tf.shape(y)[1])]])
+    return y[:, :length]
+
+
 class _AudioFrontend(keras.layers.Layer):
     """Shared plumbing: holds the AudioConfig, validates rank, serialises the config."""
 
