@@ -21,6 +21,8 @@ setup(
         "matplotlib",
         "pyyaml",
         "tqdm",
+        # espeak-ng (library + voice data) for the embedded corpus, rule-based baseline, phonemes
+        "espeakng-loader>=0.2",
     ],
     extras_require={"tfio": ["tensorflow-io>=0.37"], "test": ["pytest"]},
     entry_points={"console_scripts": ["ser-synth=ser_synth.cli:main"]},

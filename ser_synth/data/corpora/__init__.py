@@ -260,11 +260,15 @@ def read_csv_manifest(path: Path) -> list[Utterance]:
     return out
 
 
-CORPORA = tuple(sorted(READERS)) + ("csv",)
+CORPORA = tuple(sorted(READERS)) + ("csv", "synthetic")
 
 
 def read_corpus(spec: str, *, emotions: Sequence[str] | None = None, fold_calm: bool = False) -> list[Utterance]:
     """Read one corpus spec ``"<corpus>:<dir or file>"``; filter/map emotions.
+
+    ``"synthetic:<options>"`` renders (or reuses from cache) the embedded espeak-ng corpus;
+    options are ``key=value`` pairs of :class:`ser_synth.data.synthetic.SyntheticCorpusConfig`
+    (``"synthetic:n_sentences=100,seed=2"``; ``"synthetic:"`` for the defaults).
 
     Raises
     ------
@@ -278,6 +282,10 @@ def read_corpus(spec: str, *, emotions: Sequence[str] | None = None, fold_calm: 
     root = Path(where).expanduser()
     if name == "csv":
         records = read_csv_manifest(root)
+    elif name == "synthetic":
+        from ser_synth.data.synthetic import parse_synthetic_spec, synthetic_corpus
+
+        records = synthetic_corpus(parse_synthetic_spec(where), verbose=0)
     elif name in READERS:
         if not root.is_dir():
             raise DataError(f"{name} corpus folder not found: {str(root)!r}")
