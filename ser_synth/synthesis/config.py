@@ -1,0 +1,145 @@
+"""Frozen, validated configs of the acoustic model and its training."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ser_synth.emotions import canonical_emotion
+from ser_synth.exceptions import ConfigError
+from ser_synth.utils import dataclass_from_dict
+
+DEFAULT_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+
+
+@dataclass(frozen=True)
+class AcousticConfig:
+    """Architecture of the emotion-conditioned LSTM acoustic model.
+
+    Parameters
+    ----------
+    symbols : {"characters", "phonemes"}
+        Input symbols (characters keep an exported model text-in).
+    emotions : tuple of str
+        Emotion vocabulary; must contain "neutral" (intensity 0 is neutral).
+    n_speakers : int
+        Rows of the speaker embedding.
+    encoder_dim : int
+        Text encoder width (embedding, convolutions, 2 x BiLSTM half-width).
+    encoder_convs, kernel_size : int
+    emotion_dim, speaker_dim : int
+        Conditioning embedding sizes.
+    duration_channels : int
+        Width of the duration predictor's convolutions.
+    decoder_units, decoder_layers : int
+        Bidirectional LSTM decoder over frames.
+    postnet_channels, postnet_layers : int
+        Residual conv post-net on the log-mel.
+    linear_channels : int
+        Conv stack predicting log linear magnitude (0: mel only).
+    dropout : float
+    """
+
+    symbols: str = "characters"
+    emotions: tuple[str, ...] = DEFAULT_EMOTIONS
+    n_speakers: int = 1
+    encoder_dim: int = 128
+    encoder_convs: int = 3
+    kernel_size: int = 5
+    emotion_dim: int = 32
+    speaker_dim: int = 32
+    duration_channels: int = 128
+    decoder_units: int = 128
+    decoder_layers: int = 2
+    postnet_channels: int = 128
+    postnet_layers: int = 3
+    linear_channels: int = 128
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        if self.symbols not in ("characters", "phonemes"):
+            raise ConfigError(f"AcousticConfig.symbols must be 'characters' or 'phonemes', got {self.symbols!r}")
+        emotions = tuple(canonical_emotion(e) for e in self.emotions)
+        if "neutral" not in emotions or len(set(emotions)) != len(emotions):
+            raise ConfigError(f"AcousticConfig.emotions must be distinct and include 'neutral', got {list(self.emotions)}")
+        object.__setattr__(self, "emotions", emotions)
+        for name in ("n_speakers", "encoder_dim", "kernel_size", "emotion_dim", "speaker_dim", "duration_channels",
+                     "decoder_units", "decoder_layers", "postnet_channels"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ConfigError(f"AcousticConfig.{name} must be a positive int, got {v!r}")
+        for name in ("encoder_convs", "postnet_layers", "linear_channels"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ConfigError(f"AcousticConfig.{name} must be an int >= 0, got {v!r}")
+        if self.encoder_dim % 2:
+            raise ConfigError(f"AcousticConfig.encoder_dim must be even (two LSTM directions), got {self.encoder_dim}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"AcousticConfig.dropout must be in [0, 1), got {self.dropout!r}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return dataclass_from_dict(cls, d)
+
+
+@dataclass(frozen=True)
+class SynthTrainConfig:
+    """Training of the acoustic model (reconstruction, then + GAN after ``gan_warmup_steps``).
+
+    Parameters
+    ----------
+    steps : int
+        Optimizer steps.
+    batch_size : int
+    learning_rate : float
+        Peak rate of the generator (AdamW, warm-up then cosine decay).
+    duration_weight, prior_weight, linear_weight : float
+        Weights of the log-duration MSE, the alignment prior (Gaussian NLL of frames under
+        their token's predicted mel) and the linear-magnitude L1.
+    gan_weight : float
+        0 disables the discriminator.
+    gan_warmup_steps : int
+        Reconstruction-only steps before the adversarial losses start.
+    feature_matching_weight : float
+    discriminator_learning_rate : float
+    max_seconds : float
+        Longer training clips are left out (memory).
+    seed : int
+    """
+
+    steps: int = 3000
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    duration_weight: float = 1.0
+    prior_weight: float = 1.0
+    linear_weight: float = 1.0
+    gan_weight: float = 0.0
+    gan_warmup_steps: int = 1000
+    feature_matching_weight: float = 2.0
+    discriminator_learning_rate: float = 2e-4
+    max_seconds: float = 6.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ConfigError(f"SynthTrainConfig.{name} must be a positive int, got {v!r}")
+        for name in ("learning_rate", "discriminator_learning_rate", "max_seconds"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"SynthTrainConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"SynthTrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.gan_warmup_steps < 0:
+            raise ConfigError(f"SynthTrainConfig.gan_warmup_steps must be >= 0, got {self.gan_warmup_steps!r}")
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return dataclass_from_dict(cls, d)

@@ -1,0 +1,156 @@
+"""Acoustic-model training: feature targets, batching, alignment by MAS, losses.
+
+The discriminator (``SynthTrainConfig.gan_weight > 0``) joins after a reconstruction warm-up;
+see :mod:`ser_synth.synthesis.discriminator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
+from ser_synth.synthesis.config import SynthTrainConfig
+from ser_synth.synthesis.model import LINEAR_FLOOR, AcousticModel
+
+
+@dataclass
+class Example:
+    """One training pair: symbol ids + conditioning + log-mel / log-linear targets."""
+
+    tokens: np.ndarray
+    emotion: int
+    intensity: float
+    speaker: int
+    mel: np.ndarray
+    linear: np.ndarray
+
+
+def spectral_targets(waveforms: Sequence[np.ndarray], audio_config: AudioConfig, batch: int = 16):
+    """Log-mel ``[T, n_mels]`` and log linear magnitude ``[T, n_bins]`` per waveform, by the
+    shared front-end layers (the same numbers the recognizer computes inside its model)."""
+    from ser_synth.audio.frontend import LinearSpectrogram, LogMelSpectrogram
+
+    mel_layer, lin_layer = LogMelSpectrogram(audio_config), LinearSpectrogram(audio_config)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def feats(x):
+        return mel_layer(x), tf.math.log(tf.maximum(lin_layer(x), LINEAR_FLOOR))
+
+    mels, lins = [], []
+    for i in range(0, len(waveforms), batch):
+        chunk = waveforms[i:i + batch]
+        n = max(len(w) for w in chunk)
+        padded = np.stack([np.pad(w, (0, n - len(w))) for w in chunk]).astype(np.float32)
+        m, lin = feats(tf.constant(padded))
+        for j, w in enumerate(chunk):
+            t = audio_config.num_frames(len(w))
+            mels.append(m[j, :t].numpy())
+            lins.append(lin[j, :t].numpy())
+    return mels, lins
+
+
+def make_dataset(examples: Sequence[Example], batch_size: int, *, seed: int = 0, shuffle: bool = True) -> tf.data.Dataset:
+    """Padded batches of similar length (bucketed), repeated forever when shuffling."""
+    n_mels, n_bins = examples[0].mel.shape[1], examples[0].linear.shape[1]
+
+    def gen():
+        for e in examples:
+            yield {"tokens": e.tokens, "emotion": np.int32(e.emotion), "intensity": np.float32(e.intensity),
+                   "speaker": np.int32(e.speaker), "mel": e.mel, "linear": e.linear,
+                   "text_length": np.int32(len(e.tokens)), "mel_length": np.int32(len(e.mel))}
+
+    sig = {"tokens": tf.TensorSpec([None], tf.int32), "emotion": tf.TensorSpec([], tf.int32), "intensity": tf.TensorSpec([], tf.float32),
+           "speaker": tf.TensorSpec([], tf.int32), "mel": tf.TensorSpec([None, n_mels], tf.float32),
+           "linear": tf.TensorSpec([None, n_bins], tf.float32), "text_length": tf.TensorSpec([], tf.int32),
+           "mel_length": tf.TensorSpec([], tf.int32)}
+    ds = tf.data.Dataset.from_generator(gen, output_signature=sig).cache()
+    if shuffle:
+        ds = ds.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True).repeat()
+    lengths = sorted(len(e.mel) for e in examples)
+    bounds = sorted({lengths[int(q * (len(lengths) - 1))] + 1 for q in (0.25, 0.5, 0.75)})
+    pad = {"mel": float(np.log(1e-6)), "linear": float(np.log(LINEAR_FLOOR))}
+    ds = ds.bucket_by_sequence_length(lambda x: x["mel_length"], bounds, [batch_size] * (len(bounds) + 1),
+                                      padding_values={k: tf.constant(pad.get(k, 0), v.dtype) for k, v in sig.items()},
+                                      drop_remainder=False)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _masked_mean(x, mask):
+    return tf.reduce_sum(x * mask) / tf.maximum(tf.reduce_sum(mask) * tf.cast(tf.shape(x)[-1], x.dtype) / tf.cast(tf.shape(mask)[-1], x.dtype), 1.0)
+
+
+class AcousticTrainer(keras.Model):
+    """Wraps an :class:`AcousticModel` with its training step (MAS alignment + losses).
+
+    ``fit`` on :func:`make_dataset` batches shows a Keras progress bar; the wrapped model is
+    ``trainer.generator``.
+    """
+
+    def __init__(self, generator: AcousticModel, train_config: SynthTrainConfig | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.train_config = SynthTrainConfig.from_dict(train_config)
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in ("loss", "mel_l1", "linear_l1", "duration", "prior")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def losses_for(self, batch, training: bool):
+        """Forward pass with MAS durations -> (total loss, dict of parts, generator outputs)."""
+        g, tc = self.generator, self.train_config
+        h, cond, tmask, mu, log_d = g.encode(batch["tokens"], batch["emotion"], batch["intensity"], batch["speaker"], training)
+        mel = g.normalize(batch["mel"], "mel")
+        fmask = tf.sequence_mask(batch["mel_length"], tf.shape(mel)[1], dtype=mel.dtype)[:, :, None]
+        ll = gaussian_log_likelihood(tf.stop_gradient(mu), mel)
+        durations = tf_batch_alignment(ll, batch["text_length"], batch["mel_length"])
+        out = g.decode(h, cond, durations, training)
+        mel_l1 = _masked_mean(tf.abs(out["mel_norm"] - mel), fmask) + _masked_mean(tf.abs(out["mel_post_norm"] - mel), fmask)
+        target_log_d = tf.math.log1p(tf.cast(durations, tf.float32))
+        dur = tf.reduce_sum(tf.square(log_d - target_log_d) * tmask[:, :, 0]) / tf.maximum(tf.reduce_sum(tmask), 1.0)
+        mu_frames, _ = expand_by_durations(mu, durations, tf.shape(mel)[1])
+        prior = _masked_mean(0.5 * tf.square(mel - mu_frames), fmask)
+        parts = {"mel_l1": mel_l1, "duration": dur, "prior": prior}
+        total = mel_l1 + tc.duration_weight * dur + tc.prior_weight * prior
+        if "linear" in out:
+            lin_l1 = _masked_mean(tf.abs(out["linear_norm"] - g.normalize(batch["linear"], "linear")), fmask)
+            parts["linear_l1"] = lin_l1
+            total += tc.linear_weight * lin_l1
+        out["durations"] = durations
+        return total, parts, out
+
+    def train_step(self, batch):
+        with tf.GradientTape() as tape:
+            loss, parts, _ = self.losses_for(batch, training=True)
+        variables = self.generator.trainable_variables
+        grads = tape.gradient(loss, variables)
+        grads, _ = tf.clip_by_global_norm(grads, 1.0)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update({"loss": loss, **parts})
+
+    def test_step(self, batch):
+        loss, parts, _ = self.losses_for(batch, training=False)
+        return self._update({"loss": loss, **parts})
+
+    def _update(self, values):
+        for k, v in values.items():
+            self.trackers[k].update_state(v)
+        return {k: t.result() for k, t in self.trackers.items() if k in values}
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+
+def make_optimizer(train_config: SynthTrainConfig) -> keras.optimizers.Optimizer:
+    """AdamW with linear warm-up (5% of steps) then cosine decay to 5% of the peak rate."""
+    tc = train_config
+    warm = max(1, tc.steps // 20)
+    sched = keras.optimizers.schedules.CosineDecay(tc.learning_rate * 0.01, tc.steps - warm, alpha=0.05,
+                                                   warmup_target=tc.learning_rate, warmup_steps=warm)
+    return keras.optimizers.AdamW(sched, weight_decay=1e-4, beta_2=0.98)

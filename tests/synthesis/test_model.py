@@ -1,0 +1,107 @@
+"""Acoustic model: shapes, conditioning, save/reload, and a tiny training run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from ser_synth.exceptions import ConfigError
+from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
+from ser_synth.synthesis.model import AcousticModel, EmotionMixer
+from ser_synth.synthesis.text import TextEncoder
+from tests.helpers import run_model_saving_test
+
+TINY = dict(n_speakers=3, encoder_dim=16, encoder_convs=1, emotion_dim=4, speaker_dim=4, duration_channels=8,
+            decoder_units=16, decoder_layers=1, postnet_channels=8, postnet_layers=1, linear_channels=8)
+
+
+def _inputs(durations=True):
+    enc = TextEncoder()
+    ids = [enc.encode("hello there."), enc.encode("hi.")]
+    tokens = np.zeros((2, max(map(len, ids))), np.int32)
+    for i, t in enumerate(ids):
+        tokens[i, :len(t)] = t
+    out = {"tokens": tokens, "emotion": np.array([2, 0], np.int32), "intensity": np.array([1.0, 0.0], np.float32),
+           "speaker": np.array([1, 2], np.int32)}
+    if durations:
+        out["durations"] = (tokens > 0).astype(np.int32) * 2
+    return out
+
+
+def test_shapes_and_forced_durations(tiny_audio_config):
+    m = AcousticModel(tiny_audio_config, TINY, vocab_size=TextEncoder().vocab_size)
+    inp = _inputs()
+    out = m(inp)
+    n = inp["durations"].sum(1)
+    assert out["frame_lengths"].numpy().tolist() == n.tolist()
+    assert out["mel_post"].shape == (2, n.max(), 16) and out["linear"].shape == (2, n.max(), tiny_audio_config.n_bins)
+    # frames past an item's length hold the log floor, as the front-end gives for silence
+    np.testing.assert_allclose(out["mel"].numpy()[1, n[1]:], np.log(tiny_audio_config.log_floor), rtol=1e-6)
+    free = m({k: v for k, v in inp.items() if k != "durations"})
+    assert (free["durations"].numpy()[inp["tokens"] > 0] >= 1).all()
+
+
+def test_emotion_mixer_config_round_trip():
+    mixer = EmotionMixer(5, 3, neutral_index=1)
+    assert EmotionMixer.from_config(mixer.get_config()).get_config() == mixer.get_config()
+
+
+def test_intensity_interpolates_the_emotion_embedding():
+    mixer = EmotionMixer(4, 3, neutral_index=0)
+    e = np.array([2, 2, 2], np.int32)
+    out = mixer(e, np.array([0.0, 0.5, 1.0], np.float32)).numpy()
+    np.testing.assert_allclose(out[1], 0.5 * (out[0] + out[2]), atol=1e-6)
+    table = mixer.table.numpy()
+    np.testing.assert_allclose(out[0], table[0], atol=1e-6)
+    np.testing.assert_allclose(out[2], table[2], atol=1e-6)
+
+
+def test_serialization(tiny_audio_config, tmp_path):
+    m = AcousticModel(tiny_audio_config, TINY, vocab_size=TextEncoder().vocab_size)
+    m.set_normalization(np.random.default_rng(0).normal(-5, 2, (50, 16)), np.random.default_rng(1).normal(-3, 1, (50, tiny_audio_config.n_bins)))
+    run_model_saving_test(m, _inputs(), tmp_path)
+    clone = AcousticModel.from_config(m.get_config())
+    assert clone.get_config() == m.get_config()
+
+
+@pytest.mark.parametrize("bad, match", [({"emotions": ("happy", "sad")}, "include 'neutral'"), ({"encoder_dim": 15}, "even"),
+                                        ({"dropout": 1.0}, "dropout")])
+def test_config_validation(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        AcousticConfig(**bad)
+    with pytest.raises(ConfigError, match="steps"):
+        SynthTrainConfig(steps=0)
+
+
+@pytest.mark.slow
+def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
+    """Reconstruction + duration + prior losses fall on a small synthetic corpus, with no NaN."""
+    import keras
+
+    from ser_synth.data.loading import load_waveforms
+    from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
+    from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, spectral_targets
+
+    recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=6, emotions=("neutral", "sad"), speakers=("espeak/m1", "espeak/f1"),
+                                                  intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
+    waves = load_waveforms([r.path for r in recs], tiny_audio_config, verbose=0)
+    mels, lins = spectral_targets(waves, tiny_audio_config)
+    cfg = AcousticConfig(**{**TINY, "n_speakers": 2})
+    enc = TextEncoder()
+    examples = [Example(enc.encode(r.text), cfg.emotions.index(r.emotion), float(r.intensity), ["espeak/m1", "espeak/f1"].index(r.speaker), m, lin)
+                for r, m, lin in zip(recs, mels, lins)]
+    gen = AcousticModel(tiny_audio_config, cfg, vocab_size=enc.vocab_size)
+    gen.set_normalization(np.concatenate(mels), np.concatenate(lins))
+    tc = SynthTrainConfig(steps=60, batch_size=4)
+    trainer = AcousticTrainer(gen, tc)
+    trainer.compile(optimizer=make_optimizer(tc))
+    keras.utils.set_random_seed(0)
+    hist = trainer.fit(make_dataset(examples, 4), steps_per_epoch=20, epochs=3, verbose=0).history
+    assert all(np.isfinite(v).all() for v in hist.values())
+    assert hist["loss"][-1] < 0.8 * hist["loss"][0], hist["loss"]
+    batch = next(iter(make_dataset(examples, 4, shuffle=False)))
+    _, _, out = trainer.losses_for(batch, training=False)
+    d = out["durations"].numpy()
+    assert (d.sum(1) == batch["mel_length"].numpy()).all()
+    assert tf.reduce_all(tf.math.is_finite(out["linear"]))
