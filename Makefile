@@ -53,6 +53,9 @@ bench: install
 	$(PY) bench/recognizer_speed.py --json out/bench/recognizer_speed.json
 	$(PY) bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json
 	$(PY) bench/transfer_learning.py --json out/bench/transfer.json
+	$(PY) bench/griffin_lim.py --json out/bench/griffin_lim.json
+	$(PY) bench/synthetic_corpus.py --json out/bench/synthetic_corpus.json
+	$(PY) bench/rule_based_emotion.py --json out/bench/rule_based_emotion.json
 
 clean:
 	rm -rf out .pytest_cache
