@@ -1,8 +1,6 @@
-"""Acoustic-model training: feature targets, batching, alignment by MAS, losses.
-
-The discriminator (``SynthTrainConfig.gan_weight > 0``) joins after a reconstruction warm-up;
-see :mod:`ser_synth.synthesis.discriminator`.
-"""
+"""Acoustic-model training: feature targets, batching, alignment by MAS, losses, and the
+conditional discriminator that joins after a reconstruction warm-up
+(:mod:`ser_synth.synthesis.discriminator`)."""
 
 from __future__ import annotations
 
@@ -16,6 +14,7 @@ import tensorflow as tf
 from ser_synth.audio.config import AudioConfig
 from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
 from ser_synth.synthesis.config import SynthTrainConfig
+from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
 from ser_synth.synthesis.model import LINEAR_FLOOR, AcousticModel
 
 
@@ -89,14 +88,25 @@ class AcousticTrainer(keras.Model):
     """Wraps an :class:`AcousticModel` with its training step (MAS alignment + losses).
 
     ``fit`` on :func:`make_dataset` batches shows a Keras progress bar; the wrapped model is
-    ``trainer.generator``.
+    ``trainer.generator``. With a ``discriminator``, set ``use_gan = True`` (after the
+    reconstruction warm-up) to add the least-squares adversarial and feature-matching losses
+    on the post-net log-mel; the discriminator then trains with its own optimizer.
     """
 
-    def __init__(self, generator: AcousticModel, train_config: SynthTrainConfig | None = None, **kwargs):
+    def __init__(self, generator: AcousticModel, train_config: SynthTrainConfig | None = None,
+                 discriminator: SpectrogramDiscriminator | None = None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
-        self.train_config = SynthTrainConfig.from_dict(train_config)
-        self.trackers = {k: keras.metrics.Mean(name=k) for k in ("loss", "mel_l1", "linear_l1", "duration", "prior")}
+        self.train_config = tc = SynthTrainConfig.from_dict(train_config)
+        self.discriminator = discriminator
+        self.use_gan = False
+        names = ("loss", "mel_l1", "linear_l1", "duration", "prior", "d_loss", "adversarial", "feature_matching")
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
+        if discriminator is not None:
+            n_mels = generator.audio_config.n_mels
+            discriminator(tf.zeros([1, max(discriminator.windows), n_mels]), tf.zeros([1], tf.int32),
+                          crops=[(0, w) for w in discriminator.windows])  # create its weights before tracing
+            self.d_optimizer = keras.optimizers.Adam(tc.discriminator_learning_rate, beta_1=0.5, beta_2=0.9)
 
     @property
     def metrics(self):
@@ -126,12 +136,26 @@ class AcousticTrainer(keras.Model):
         return total, parts, out
 
     def train_step(self, batch):
-        with tf.GradientTape() as tape:
-            loss, parts, _ = self.losses_for(batch, training=True)
+        gan = self.use_gan and self.discriminator is not None
+        with tf.GradientTape() as tape, tf.GradientTape() as d_tape:
+            loss, parts, out = self.losses_for(batch, training=True)
+            if gan:
+                tc, disc = self.train_config, self.discriminator
+                real = self.generator.normalize(batch["mel"], "mel")
+                fake = out["mel_post_norm"]
+                crops = disc.crops(batch["mel_length"])
+                d_real = disc(real, batch["emotion"], crops=crops)
+                d_loss = discriminator_loss(d_real, disc(tf.stop_gradient(fake), batch["emotion"], crops=crops))
+                adv, fm = generator_losses(d_real, disc(fake, batch["emotion"], crops=crops))
+                loss = loss + tc.gan_weight * (adv + tc.feature_matching_weight * fm)
+                parts.update(d_loss=d_loss, adversarial=adv, feature_matching=fm)
         variables = self.generator.trainable_variables
-        grads = tape.gradient(loss, variables)
-        grads, _ = tf.clip_by_global_norm(grads, 1.0)
+        grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), 1.0)
         self.optimizer.apply_gradients(zip(grads, variables))
+        if gan:
+            d_vars = self.discriminator.trainable_variables
+            d_grads, _ = tf.clip_by_global_norm(d_tape.gradient(d_loss, d_vars), 1.0)
+            self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         return self._update({"loss": loss, **parts})
 
     def test_step(self, batch):

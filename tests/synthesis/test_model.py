@@ -105,3 +105,15 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     d = out["durations"].numpy()
     assert (d.sum(1) == batch["mel_length"].numpy()).all()
     assert tf.reduce_all(tf.math.is_finite(out["linear"]))
+
+    # the GAN phase: the discriminator learns and its losses are finite
+    from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
+
+    disc = SpectrogramDiscriminator(len(cfg.emotions), windows=(8, 16), channels=8, layers=2)
+    gan = AcousticTrainer(gen, SynthTrainConfig(steps=60, batch_size=4, gan_weight=1.0), discriminator=disc)
+    gan.compile(optimizer=make_optimizer(tc))
+    gan.use_gan = True
+    before = [w.numpy().copy() for w in disc.trainable_weights]
+    h2 = gan.fit(make_dataset(examples, 4), steps_per_epoch=5, epochs=1, verbose=0).history
+    assert {"d_loss", "adversarial", "feature_matching"} <= set(h2) and all(np.isfinite(v).all() for v in h2.values())
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, disc.trainable_weights))
