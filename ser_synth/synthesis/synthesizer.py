@@ -1,0 +1,272 @@
+"""``EmotionalSynthesizer``: fit on (text, audio, emotion, speaker) records, synthesize waveforms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.data.records import Utterance
+from ser_synth.exceptions import DataError, ModelError, NotFittedError
+from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
+from ser_synth.synthesis.rule_based import check_request
+
+FORMAT_VERSION = 1
+_MODEL_FILE, _CONFIG_FILE = "model.keras", "synthesizer.json"
+#: Corpus intensity labels -> [0, 1]. Neutral is intensity 0 whatever its label.
+INTENSITY_LABELS = {"normal": 0.5, "strong": 1.0, "lo": 0.33, "md": 0.67, "hi": 1.0, "xx": 1.0}
+
+
+def record_intensity(r: Utterance) -> float:
+    """A record's emotion intensity in [0, 1] (1 when the corpus does not say)."""
+    if r.emotion == "neutral":
+        return 0.0
+    if r.intensity is None:
+        return 1.0
+    label = str(r.intensity).strip().lower()
+    if label in INTENSITY_LABELS:
+        return INTENSITY_LABELS[label]
+    try:
+        return float(np.clip(float(label), 0.0, 1.0))
+    except ValueError:
+        return 1.0
+
+
+class EmotionalSynthesizer:
+    """Text + emotion + intensity (+ speaker) -> waveform, with a trained acoustic model.
+
+    The acoustic model (:class:`~ser_synth.synthesis.model.AcousticModel`) predicts log-mel
+    frames in the shared :class:`AudioConfig` (what the recognizer reads) and log linear
+    magnitude, which Griffin-Lim turns into a waveform.
+
+    Parameters
+    ----------
+    audio_config : AudioConfig, optional
+    acoustic_config : AcousticConfig, optional
+        ``n_speakers`` is set from the training data by :meth:`fit`.
+    train_config : SynthTrainConfig, optional
+    griffin_lim_iters : int
+        Vocoder iterations at synthesis time.
+    verbose : int
+
+    Attributes
+    ----------
+    model_ : AcousticModel
+    speakers_ : list of str
+        Speaker ids (``speaker=`` values) in embedding order.
+    emotions_ : list of str
+        Emotions seen in training (the ones ``synthesize`` accepts).
+    history_ : dict
+    """
+
+    def __init__(self, *, audio_config: AudioConfig | None = None, acoustic_config: AcousticConfig | None = None,
+                 train_config: SynthTrainConfig | None = None, griffin_lim_iters: int = 32, verbose: int = 1):
+        self.audio_config = AudioConfig.from_dict(audio_config)
+        self.acoustic_config = AcousticConfig.from_dict(acoustic_config)
+        self.train_config = SynthTrainConfig.from_dict(train_config)
+        self.griffin_lim_iters = int(griffin_lim_iters)
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ training
+    def fit(self, records: Sequence[Utterance], *, out_dir: str | Path | None = None) -> "EmotionalSynthesizer":
+        """Train on utterance records that carry text (the embedded corpus, RAVDESS, EMO-DB, CSV...).
+
+        Records whose emotion is not in ``acoustic_config.emotions`` or whose text is unknown
+        are left out (``n_excluded_`` counts them); longer than ``max_seconds`` too.
+
+        Returns
+        -------
+        self
+        """
+        import dataclasses
+
+        from ser_synth.data.loading import load_waveforms
+        from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
+        from ser_synth.synthesis.model import AcousticModel
+        from ser_synth.synthesis.text import TextEncoder, TextError
+        from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, spectral_targets
+        from ser_synth.utils import set_seed
+
+        tc = self.train_config
+        set_seed(tc.seed)
+        records = list(records)
+        if not records:
+            raise DataError("fit() got no training records")
+        emotions = self.acoustic_config.emotions
+        kept = [r for r in records if r.emotion in emotions and r.text]
+        if not kept:
+            raise DataError(f"no record has both text and an emotion in {list(emotions)} (got {len(records)} records)")
+        encoder = TextEncoder(self.acoustic_config.symbols)
+        speakers = sorted({r.speaker for r in kept})
+        self.acoustic_config = dataclasses.replace(self.acoustic_config, n_speakers=len(speakers))
+        waves = load_waveforms([r.path for r in kept], self.audio_config, trim_db=30.0, verbose=self.verbose)
+        max_len = int(tc.max_seconds * self.audio_config.sample_rate)
+        pairs = []
+        for r, w in zip(kept, waves):
+            if len(w) > max_len:
+                continue
+            try:
+                pairs.append((r, w, encoder.encode(r.text)))
+            except TextError:
+                continue
+        if not pairs:
+            raise DataError(f"every record is longer than max_seconds={tc.max_seconds} or has no speakable text")
+        mels, lins = spectral_targets([w for _, w, _ in pairs], self.audio_config)
+        examples = [Example(tokens, emotions.index(r.emotion), record_intensity(r), speakers.index(r.speaker), m, lin)
+                    for (r, _, tokens), m, lin in zip(pairs, mels, lins)]
+        self.n_excluded_ = len(records) - len(examples)
+
+        model = AcousticModel(self.audio_config, self.acoustic_config, vocab_size=encoder.vocab_size)
+        model.set_normalization(np.concatenate(mels), np.concatenate(lins))
+        disc = SpectrogramDiscriminator(len(emotions)) if tc.gan_weight > 0 else None
+        trainer = AcousticTrainer(model, tc, discriminator=disc)
+        trainer.compile(optimizer=make_optimizer(tc))
+        ds = make_dataset(examples, tc.batch_size, seed=tc.seed)
+        warm = min(tc.steps, tc.gan_warmup_steps) if disc is not None else tc.steps
+        history: dict[str, list] = {}
+        per_epoch = max(1, min(100, warm))
+        for phase_steps, gan in ((warm, False), (tc.steps - warm, True)):
+            if phase_steps <= 0:
+                continue
+            trainer.use_gan = gan
+            trainer.make_train_function(force=True)
+            epochs = -(-phase_steps // per_epoch)
+            h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
+            for k, v in h.items():
+                history.setdefault(k, []).extend(float(x) for x in v)
+        self.model_ = model
+        self.speakers_ = speakers
+        seen = {emotions[e.emotion] for e in examples}
+        self.emotions_ = [e for e in emotions if e in seen]  # untrained embedding rows are not offered
+        self.history_ = history
+        self.n_train_ = len(examples)
+        self._synth_fn = None
+        if out_dir is not None:
+            self.save(out_dir)
+        return self
+
+    # ------------------------------------------------------------------ synthesis
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise NotFittedError("this EmotionalSynthesizer is not fitted yet; call fit() or load() first")
+
+    def _graph(self):
+        """tf.function: token ids + conditioning -> (waveforms, lengths, log-mels)."""
+        if getattr(self, "_synth_fn", None) is None:
+            import tensorflow as tf
+
+            from ser_synth.audio.griffin_lim import griffin_lim, mel_to_linear
+
+            model, cfg = self.model_, self.audio_config
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+                                          tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32),
+                                          tf.TensorSpec([], tf.int32)])
+            def synth(tokens, emotion, intensity, speaker, iters):
+                out = model({"tokens": tokens, "emotion": emotion, "intensity": intensity, "speaker": speaker}, training=False)
+                mag = tf.exp(out["linear"]) if "linear" in out else mel_to_linear(tf.exp(out["mel_post"]), config=cfg)
+                frames = out["frame_lengths"]
+                mask = tf.sequence_mask(frames, tf.shape(mag)[1], dtype=mag.dtype)[:, :, None]
+                wave = griffin_lim(mag * mask, config=cfg, n_iter=iters)
+                return wave, cfg.num_samples(frames), out["mel_post"]
+
+            self._synth_fn = synth
+        return self._synth_fn
+
+    def synthesize_batch(self, texts: Sequence[str], *, emotions: Sequence[str] | str = "neutral",
+                         intensities: Sequence[float] | float = 1.0, speakers: Sequence[str] | str | None = None,
+                         return_mel: bool = False):
+        """One waveform per text (float32 ``[samples]`` at ``audio_config.sample_rate``).
+
+        Long texts are split at sentence/clause/word boundaries, synthesised piece by piece and
+        joined with 150 ms pauses. With ``return_mel``, also returns each text's log-mel
+        ``[frames, n_mels]`` (front-end units: what the recognizer computes).
+        """
+        import tensorflow as tf
+
+        from ser_synth.synthesis.text import TextEncoder, normalize_text, split_text
+
+        self._check_fitted()
+        n = len(texts)
+        emotions = [emotions] * n if isinstance(emotions, str) else list(emotions)
+        intensities = [intensities] * n if np.isscalar(intensities) else list(intensities)
+        if speakers is None or isinstance(speakers, str):
+            speakers = [speakers or self.speakers_[0]] * n
+        speakers = list(speakers)
+        if not len(emotions) == len(intensities) == len(speakers) == n:
+            raise DataError(f"synthesize_batch needs one emotion, intensity and speaker per text; got {n} texts, "
+                            f"{len(emotions)} emotions, {len(intensities)} intensities, {len(speakers)} speakers")
+        enc = TextEncoder(self.acoustic_config.symbols)
+        rows = []  # (text index, ids, emotion, intensity, speaker)
+        for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers)):
+            emo = check_request(e, k, s, emotions=self.emotions_, speakers=self.speakers_)
+            for chunk in split_text(normalize_text(t)):
+                rows.append((i, enc.encode(chunk), self.emotions_.index(emo), float(k), self.speakers_.index(s)))
+        width = max(len(r[1]) for r in rows)
+        tokens = np.zeros((len(rows), width), np.int32)
+        for j, r in enumerate(rows):
+            tokens[j, :len(r[1])] = r[1]
+        wave, lengths, mel = self._graph()(tf.constant(tokens), tf.constant([r[2] for r in rows], tf.int32),
+                                           tf.constant([r[3] for r in rows], tf.float32), tf.constant([r[4] for r in rows], tf.int32),
+                                           tf.constant(self.griffin_lim_iters, tf.int32))
+        wave, lengths, mel = wave.numpy(), lengths.numpy(), mel.numpy()
+        pause = np.zeros(int(0.15 * self.audio_config.sample_rate), np.float32)
+        waves: list[list] = [[] for _ in range(n)]
+        mels: list[list] = [[] for _ in range(n)]
+        for j, r in enumerate(rows):
+            waves[r[0]] += [wave[j, :lengths[j]], pause]
+            mels[r[0]].append(mel[j, :self.audio_config.num_frames(int(lengths[j]))])
+        out = [np.concatenate(w[:-1]).astype(np.float32) for w in waves]
+        return (out, [np.concatenate(m) for m in mels]) if return_mel else out
+
+    def synthesize(self, text: str, *, emotion: str = "neutral", intensity: float = 1.0, speaker: str | None = None) -> np.ndarray:
+        """Waveform float32 ``[samples]`` for one text."""
+        return self.synthesize_batch([text], emotions=[emotion], intensities=[intensity], speakers=[speaker or self._default_speaker()])[0]
+
+    def _default_speaker(self) -> str:
+        self._check_fitted()
+        return self.speakers_[0]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.keras`` + ``synthesizer.json`` (configs, speakers, emotions, history) atomically."""
+        from ser_synth.utils import atomic_directory
+
+        self._check_fitted()
+        path = Path(path)
+        with atomic_directory(path) as tmp:
+            self.model_.save(tmp / _MODEL_FILE)
+            meta = {"format_version": FORMAT_VERSION, "audio_config": self.audio_config.to_dict(),
+                    "acoustic_config": self.acoustic_config.to_dict(), "train_config": self.train_config.to_dict(),
+                    "griffin_lim_iters": self.griffin_lim_iters, "speakers": self.speakers_, "emotions": self.emotions_,
+                    "history": getattr(self, "history_", {}), "n_train": getattr(self, "n_train_", None)}
+            (tmp / _CONFIG_FILE).write_text(json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, verbose: int = 0) -> "EmotionalSynthesizer":
+        """Load a folder written by :meth:`save` (Keras safe mode)."""
+        import keras
+
+        import ser_synth.synthesis.model  # noqa: F401  (registers the custom objects)
+
+        path = Path(path)
+        if not (path / _MODEL_FILE).is_file() or not (path / _CONFIG_FILE).is_file():
+            raise ModelError(f"{str(path)!r} is not a saved EmotionalSynthesizer (needs {_MODEL_FILE} and {_CONFIG_FILE})")
+        meta = json.loads((path / _CONFIG_FILE).read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelError(f"{str(path)!r} has format_version {meta.get('format_version')!r}; this ser_synth reads {FORMAT_VERSION}")
+        obj = cls(audio_config=meta["audio_config"], acoustic_config=meta["acoustic_config"], train_config=meta["train_config"],
+                  griffin_lim_iters=meta["griffin_lim_iters"], verbose=verbose)
+        obj.model_ = keras.saving.load_model(path / _MODEL_FILE, safe_mode=True, compile=False)
+        obj.speakers_, obj.emotions_ = meta["speakers"], meta["emotions"]
+        obj.history_, obj.n_train_ = meta.get("history", {}), meta.get("n_train")
+        obj._synth_fn = None
+        return obj
+
+    def __repr__(self):
+        state = f"{len(self.speakers_)} speakers, emotions={self.emotions_}" if hasattr(self, "model_") else "unfitted"
+        return f"EmotionalSynthesizer({state})"

@@ -1,0 +1,58 @@
+"""EmotionalSynthesizer facade: fit -> synthesize -> save/load, and request errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ser_synth.data.records import Utterance
+from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
+from ser_synth.synthesis import EmotionalSynthesizer, TextError
+from ser_synth.synthesis.synthesizer import record_intensity
+
+TINY = dict(encoder_dim=16, encoder_convs=1, emotion_dim=4, speaker_dim=4, duration_channels=8, decoder_units=16,
+            decoder_layers=1, postnet_channels=8, postnet_layers=1, linear_channels=8)
+
+
+def test_record_intensity():
+    r = Utterance(path="x", emotion="sad", speaker="a/1", corpus="a")
+    assert record_intensity(r) == 1.0
+    assert record_intensity(Utterance(path="x", emotion="sad", speaker="a/1", corpus="a", intensity="normal")) == 0.5
+    assert record_intensity(Utterance(path="x", emotion="sad", speaker="a/1", corpus="a", intensity="0.25")) == 0.25
+    assert record_intensity(Utterance(path="x", emotion="neutral", speaker="a/1", corpus="a", intensity="strong")) == 0.0
+
+
+def test_unfitted_and_bad_folder(tmp_path):
+    with pytest.raises(NotFittedError):
+        EmotionalSynthesizer().synthesize("hello")
+    with pytest.raises(ModelError, match="not a saved EmotionalSynthesizer"):
+        EmotionalSynthesizer.load(tmp_path)
+    with pytest.raises(DataError, match="no record has both text"):
+        EmotionalSynthesizer().fit([Utterance(path="x", emotion="sad", speaker="a/1", corpus="a")])
+
+
+@pytest.mark.slow
+def test_fit_synthesize_save_load(tiny_audio_config, tmp_path):
+    from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
+
+    recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=4, emotions=("neutral", "sad"), speakers=("espeak/m1", "espeak/f1"),
+                                                  intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
+    syn = EmotionalSynthesizer(audio_config=tiny_audio_config, acoustic_config=TINY, verbose=0, griffin_lim_iters=4,
+                               train_config={"steps": 30, "batch_size": 4, "gan_weight": 0.5, "gan_warmup_steps": 20})
+    assert syn.fit(recs) is syn
+    assert syn.speakers_ == ["espeak/f1", "espeak/m1"] and syn.n_train_ == 8
+    assert {"d_loss", "mel_l1"} <= set(syn.history_) and len(syn.history_["mel_l1"]) == 2 and len(syn.history_["d_loss"]) == 1
+    waves, mels = syn.synthesize_batch(["Hello there.", "A longer sentence. And a second one!"], emotions=["sad", "neutral"],
+                                       intensities=[1.0, 0.0], speakers="espeak/m1", return_mel=True)
+    assert all(w.dtype == np.float32 and w.ndim == 1 and np.isfinite(w).all() for w in waves)
+    assert mels[0].shape[1] == 16 and np.isfinite(mels[0]).all()
+    syn.save(tmp_path / "syn")
+    back = EmotionalSynthesizer.load(tmp_path / "syn")
+    assert back.speakers_ == syn.speakers_ and back.emotions_ == syn.emotions_
+    np.testing.assert_allclose(back.synthesize("Hello there.", emotion="sad", speaker="espeak/m1"),
+                               syn.synthesize("Hello there.", emotion="sad", speaker="espeak/m1"), atol=1e-4)
+    for kwargs, exc, match in [({"emotion": "joy"}, DataError, "unknown emotion 'joy'"), ({"speaker": "x"}, DataError, "unknown speaker 'x'"),
+                               ({"intensity": 2}, ConfigError, "intensity"), ({"text": ""}, TextError, "empty")]:
+        kwargs = {"text": "hi", **kwargs}
+        with pytest.raises(exc, match=match):
+            back.synthesize(kwargs.pop("text"), **kwargs)
