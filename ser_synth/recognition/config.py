@@ -97,6 +97,8 @@ class TrainConfig:
     restores the best epoch. ``freeze`` applies when fine-tuning from a pretrained backbone:
     ``"backbone"`` trains only the head, ``"gradual"`` trains the head for a third of the
     epochs and then everything at 0.3x the rate, ``"none"`` trains everything.
+    ``ensemble > 1`` trains that many members (seeds ``seed + i``, each with its own
+    validation speakers) and predicts with the mean of their probabilities.
     """
 
     epochs: int = 40
@@ -113,12 +115,13 @@ class TrainConfig:
     class_balance: bool = True
     seed: int = 0
     freeze: str = "none"
+    ensemble: int = 1
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
 
     def __post_init__(self):
         _choice(self, "schedule", ("cosine", "plateau"))
         _choice(self, "freeze", ("none", "backbone", "gradual"))
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "ensemble"):
             v = getattr(self, name)
             if not isinstance(v, int) or v <= 0:
                 raise ConfigError(f"TrainConfig.{name} must be a positive int, got {v!r}")

@@ -99,6 +99,38 @@ class EmotionClassifier(keras.Model):
         return cls(**config)
 
 
+@_register
+class EnsembleClassifier(keras.Model):
+    """Mean of the emotion probabilities of several :class:`EmotionClassifier` members.
+
+    Same interface as one classifier: ``waveform [batch, samples]`` -> ``{"emotion": ...}``;
+    ``backbone`` is the first member's (for transfer learning).
+    """
+
+    def __init__(self, members, **kwargs):
+        members = list(members)
+        if len(members) < 2 or len({m.num_classes for m in members}) != 1:
+            raise ValueError(f"an ensemble needs >= 2 members with the same classes, got {[m.num_classes for m in members]}")
+        inputs = keras.Input(shape=(None,), name="waveform")
+        probs = [m(inputs)["emotion"] for m in members]
+        outputs = {"emotion": keras.layers.Average(name="emotion")(probs)}
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.members = members
+        self.backbone = members[0].backbone
+        self.num_classes = members[0].num_classes
+        self.num_speakers = 0
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "members": [keras.saving.serialize_keras_object(m) for m in self.members]}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["members"] = [keras.saving.deserialize_keras_object(m) if isinstance(m, dict) else m for m in config["members"]]
+        return cls(**config)
+
+
 def build_classifier(audio_config: AudioConfig, model_config: ModelConfig, num_classes: int, num_speakers: int = 0) -> EmotionClassifier:
     """Build an :class:`EmotionClassifier` with a fresh backbone."""
     backbone = CRNNBackbone(audio_config, model_config, name="backbone")

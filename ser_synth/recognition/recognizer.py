@@ -19,6 +19,13 @@ FORMAT_VERSION = 1
 _MODEL_FILE, _CONFIG_FILE = "model.keras", "recognizer.json"
 
 
+def _renamed(model, name):
+    """A copy of a fitted classifier under another name (ensemble members need distinct names)."""
+    clone = type(model).from_config({**model.get_config(), "name": name})
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def _is_pathlike(x) -> bool:
     return isinstance(x, (str, Path))
 
@@ -113,6 +120,9 @@ class EmotionRecognizer:
         -------
         self
         """
+        import dataclasses
+
+        from ser_synth.recognition.model import EnsembleClassifier
         from ser_synth.recognition.train import fit_classifier
         from ser_synth.utils import set_seed
 
@@ -138,30 +148,51 @@ class EmotionRecognizer:
             raise DataError(f"training labels {sorted(unknown)} are not in classes {labels}")
         if len(labels) < 2:
             raise DataError(f"need at least 2 emotions to train, got {labels}")
-        val_records = []
-        if tc.validation_fraction > 0 and len({r.speaker for r in records}) >= 2:
-            split = validation_split(records, tc.validation_fraction, seed=tc.seed)
-            records, val_records = list(split.train), list(split.test)
-        self.validation_speakers_ = sorted({r.speaker for r in val_records})
-        self.validation_speaker_disjoint_ = speakers is not None or all(isinstance(x, Utterance) for x in X)
+        index = {c: i for i, c in enumerate(labels)}
+
+        # decode (or validate and trim) every input once; members reuse the waveforms
+        decoded = dict(zip([r.path for r in records], self._waveforms([arrays[r.path] for r in records] if records[0].corpus == "array" else records)))
 
         def waves(recs):
-            if not recs:
-                return []
-            if recs[0].corpus == "array":
-                return self._waveforms([arrays[r.path] for r in recs])
-            return self._waveforms(recs)
+            return [decoded[r.path] for r in recs]
 
-        index = {c: i for i, c in enumerate(labels)}
-        train_spk = sorted({r.speaker for r in records})
-        spk_index = {s: i for i, s in enumerate(train_spk)}
-        model, history = fit_classifier(
-            waves(records), [index[r.emotion] for r in records], labels,
-            audio_config=self.audio_config, model_config=self.model_config, train_config=tc,
-            train_speakers=[spk_index[r.speaker] for r in records],
-            val_waves=waves(val_records) if val_records else None, val_labels=[index[r.emotion] for r in val_records],
-            out_dir=out_dir, verbose=self.verbose, init_backbone=None if init_from is None else init_from.model_.backbone,
-        )
+        members, histories, val_speakers, seen_speakers = [], [], [], set()
+        all_records = records
+        for m in range(tc.ensemble):
+            # each member holds out other validation speakers (seed + m), so together they
+            # learn from every training speaker
+            member_tc = dataclasses.replace(tc, seed=tc.seed + m)
+            set_seed(member_tc.seed)
+            records, val_records = all_records, []
+            if tc.validation_fraction > 0 and len({r.speaker for r in records}) >= 2:
+                split = validation_split(records, tc.validation_fraction, seed=member_tc.seed)
+                for retry in range(1, 20):  # members should not share a validation set when avoidable
+                    if split.test_speakers not in val_speakers:
+                        break
+                    split = validation_split(records, tc.validation_fraction, seed=member_tc.seed + 1000 * retry)
+                records, val_records = list(split.train), list(split.test)
+            train_spk = sorted({r.speaker for r in records})
+            seen_speakers.update(train_spk)
+            spk_index = {s: i for i, s in enumerate(train_spk)}
+            model, history = fit_classifier(
+                waves(records), [index[r.emotion] for r in records], labels,
+                audio_config=self.audio_config, model_config=self.model_config, train_config=member_tc,
+                train_speakers=[spk_index[r.speaker] for r in records],
+                val_waves=waves(val_records) if val_records else None, val_labels=[index[r.emotion] for r in val_records],
+                out_dir=None if out_dir is None else (Path(out_dir) / f"member{m}" if tc.ensemble > 1 else out_dir),
+                verbose=self.verbose, init_backbone=None if init_from is None else init_from.model_.backbone,
+            )
+            members.append(model)
+            histories.append(history)
+            val_speakers.append(sorted({r.speaker for r in val_records}))
+        model = members[0] if tc.ensemble == 1 else EnsembleClassifier([_renamed(mm, f"member{i}") for i, mm in enumerate(members)],
+                                                                        name="emotion_ensemble")
+        history = histories[0]
+        self.validation_speakers_ = val_speakers[0]
+        self.member_validation_speakers_ = val_speakers
+        self.member_histories_ = histories
+        self.validation_speaker_disjoint_ = speakers is not None or all(isinstance(x, Utterance) for x in X)
+        train_spk = sorted(seen_speakers)  # speakers some member took gradients on
         self.model_ = model
         self.classes_ = np.array(labels)
         self.history_ = history

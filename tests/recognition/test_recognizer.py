@@ -127,3 +127,22 @@ def test_training_resumes_after_a_crash(tmp_path, monkeypatch):
     resumed = make().fit(waves, labels, speakers=speakers, out_dir=tmp_path / "run")
     assert len(resumed.history_["loss"]) == 2  # epochs 3 and 4 only: 1 and 2 came from the backup
     assert not (tmp_path / "run" / "backup").exists()  # removed after a finished run
+
+
+@pytest.mark.slow
+def test_ensemble_members_average_and_round_trip(tmp_path, tiny_audio_config):
+    """ensemble=2: two members with their own validation speakers, mean probabilities, save/load."""
+    from ser_synth.recognition.model import EnsembleClassifier
+
+    waves, labels, speakers = toy_emotion_set(n_per_class=8)
+    rec = EmotionRecognizer(audio_config=tiny_audio_config, model_config=TINY_MODEL, verbose=0,
+                            train_config={"epochs": 2, "batch_size": 8, "crop_seconds": 0.4, "ensemble": 2, "validation_fraction": 0.25})
+    rec.fit(waves, labels, speakers=speakers)
+    assert isinstance(rec.model_, EnsembleClassifier) and len(rec.member_histories_) == 2
+    assert rec.member_validation_speakers_[0] != rec.member_validation_speakers_[1]
+    x = np.stack([w[:4000] for w in waves[:3]])
+    member_probs = [m(x, training=False)["emotion"].numpy() for m in rec.model_.members]
+    np.testing.assert_allclose(rec.model_(x, training=False)["emotion"].numpy(), np.mean(member_probs, axis=0), atol=1e-6)
+    rec.save(tmp_path / "ens")
+    back = EmotionRecognizer.load(tmp_path / "ens")
+    np.testing.assert_allclose(back.predict_proba(waves[:3]), rec.predict_proba(waves[:3]), atol=1e-5)
