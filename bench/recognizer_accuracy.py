@@ -1,6 +1,6 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
-    python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members 1]
+    python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
@@ -25,13 +25,15 @@ def _summary(rep):
     return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
 
 
-def part_cv(folds: int, members: int = 1) -> dict:
-    """K-fold CV; with ``members > 1`` each fold also trains seeds 1..M-1 and scores their mean
-    probabilities (each seed holds out different validation actors, so together they train on all)."""
+def part_cv(folds: int, members: int | None = None) -> dict:
+    """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
+    ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
+    all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these)."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
     recipe = RECIPES["ravdess8"]
+    members = members or recipe["train"].get("ensemble", 1)
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
     classes = sorted({r.emotion for r in records})
     out = []
@@ -41,7 +43,7 @@ def part_cv(folds: int, members: int = 1) -> dict:
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
         probs, single = [], []
         for seed in range(members):
-            rec = make_recognizer("ravdess8", seed=seed).fit(list(split.train), classes=classes)
+            rec = make_recognizer("ravdess8", seed=seed, ensemble=1).fit(list(split.train), classes=classes)
             probs.append(rec.predict_proba(test))
             single.append(evaluation_report(y, probs[-1], classes, spk)["uar"])
             print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
@@ -97,7 +99,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--parts", default="cv,shipped,cross")
     ap.add_argument("--folds", type=int, default=6)
-    ap.add_argument("--members", type=int, default=1, help="seeds per CV fold, scored alone and as an ensemble")
+    ap.add_argument("--members", type=int, default=None, help="seeds per CV fold, scored alone and as an ensemble (default: the recipe's)")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
         raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")

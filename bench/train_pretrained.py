@@ -34,15 +34,18 @@ def train_recipe(name: str, seed: int = 0):
 
 def _card(name, r, rep, per_corpus, rec, seconds) -> str:
     corpora = ", ".join(s.split(":")[0] for s in r["data"])
+    n_members = len(rec.member_histories_)
+    kind = "CRNN emotion recognizer" if n_members == 1 else f"mean of {n_members} CRNN emotion recognizers (seeds {rec.train_config.seed}..{rec.train_config.seed + n_members - 1})"
     lines = [
         f"# `{name}` — {r['description']}", "",
-        f"CRNN emotion recognizer ({rec.model_.count_params():,} parameters), input: mono float32 waveform at "
+        f"{kind[0].upper() + kind[1:]} ({rec.model_.count_params():,} parameters), input: mono float32 waveform at "
         f"{rec.audio_config.sample_rate} Hz; log-mel front-end inside the model.", "",
         "## Training data and split",
         f"- Corpora: {corpora} (from `../shared/data`: RAVDESS actors 01-18 at 16 kHz; EMO-DB where listed).",
         f"- Classes: {', '.join(rec.classes_)}.",
         f"- Held-out test speakers (never seen in training or validation): {', '.join(r['holdout'])}.",
-        f"- Validation speakers for early stopping (taken from the training side): {', '.join(rec.validation_speakers_)}.",
+        "- Validation speakers for early stopping (taken from the training side): "
+        + "; ".join(", ".join(v) for v in rec.member_validation_speakers_) + (" (one set per member)." if n_members > 1 else "."),
         f"- Training speakers: {len(rec.train_speakers_)}; training time {seconds / 60:.1f} min on {_common.environment()['cpu_count']} CPU cores.",
         "", "## Measured, speaker-disjoint (held-out speakers)",
         f"- UAR {rep['uar']:.3f}, WA {rep['wa']:.3f}, macro-F1 {rep['macro_f1']:.3f}, n = {rep['n']}.",

@@ -148,6 +148,58 @@ def cmd_predict(args) -> int:
     return 0
 
 
+RULE_BASED = "rule-based"
+
+
+def cmd_synthesize(args) -> int:
+    from ser_synth.audio.io import save_audio
+
+    if args.model == RULE_BASED:
+        from ser_synth.synthesis import RuleBasedSynthesizer
+
+        syn = RuleBasedSynthesizer()
+        speaker = args.speaker or "espeak/m1"
+        y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=speaker)
+        rate = syn.audio_config.sample_rate
+    else:
+        from ser_synth.synthesis import EmotionalSynthesizer
+
+        if not Path(args.model).is_dir():
+            raise ConfigError(f"--model {args.model!r} is neither a saved synthesizer folder nor {RULE_BASED!r}")
+        syn = EmotionalSynthesizer.load(args.model)
+        y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=args.speaker)
+        rate = syn.audio_config.sample_rate
+    path = save_audio(args.output, y, rate)
+    print(f"wrote {path} ({len(y) / rate:.2f} s, {args.emotion} at intensity {args.intensity:g})")
+    return 0
+
+
+def cmd_train_synthesizer(args) -> int:
+    from dataclasses import replace
+
+    from ser_synth.audio.config import AudioConfig
+    from ser_synth.data import read_corpora
+    from ser_synth.emotions import parse_emotions
+    from ser_synth.recognition.metrics import write_json
+    from ser_synth.synthesis import AcousticConfig, EmotionalSynthesizer, SynthTrainConfig
+
+    cfg = _load_config_file(args.config)
+    audio = AudioConfig.from_dict(cfg.get("audio"))
+    acoustic = AcousticConfig.from_dict(cfg.get("model"))
+    train = SynthTrainConfig.from_dict(cfg.get("train"))
+    train = replace(train, **{k: v for k, v in (("steps", args.steps), ("seed", args.seed)) if v is not None})
+    emotions = parse_emotions(args.emotions)
+    records = read_corpora(args.data, emotions=emotions)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json({"audio": audio.to_dict(), "model": acoustic.to_dict(), "train": train.to_dict(), "data": args.data,
+                "emotions": list(emotions) if emotions else None}, out / "config.json")
+    syn = EmotionalSynthesizer(audio_config=audio, acoustic_config=acoustic, train_config=train, verbose=args.verbose)
+    syn.fit(records, out_dir=out / "model")
+    print(f"saved synthesizer to {out / 'model'} ({syn.n_train_} utterances, {len(syn.speakers_)} speakers, emotions {', '.join(syn.emotions_)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ser_synth import __version__
 
@@ -155,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"ser-synth {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    data_help = "corpus spec(s), comma-separated: ravdess:DIR, emodb:DIR, crema-d:DIR, tess:DIR, savee:DIR, iemocap:DIR, casia:DIR, urdu:DIR, csv:FILE"
+    data_help = ("corpus spec(s), comma-separated: ravdess:DIR, emodb:DIR, crema-d:DIR, tess:DIR, savee:DIR, iemocap:DIR, casia:DIR, "
+                 "urdu:DIR, csv:FILE, synthetic:[key=value,...]")
     t = sub.add_parser("train", help="train a recognizer")
     t.add_argument("--data", required=True, help=data_help)
     t.add_argument("--emotions", help="subset, e.g. neutral,happy,sad,angry (or core4)")
@@ -184,6 +237,27 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", default="core4", help="model folder or pretrained name (default core4)")
     pr.add_argument("--json")
     pr.set_defaults(func=cmd_predict)
+
+    sy = sub.add_parser("synthesize", help="speak a text with an emotion")
+    sy.add_argument("text")
+    sy.add_argument("--emotion", default="neutral")
+    sy.add_argument("--intensity", type=float, default=1.0, help="0 (neutral) .. 1 (full emotion)")
+    sy.add_argument("--speaker", help="speaker id of the model (default: its first; espeak/m1 for rule-based)")
+    sy.add_argument("--model", default=RULE_BASED,
+                    help=f"saved synthesizer folder, or {RULE_BASED!r} (default: the espeak-ng + prosody-rules baseline, "
+                         "which needs no files; no trained synthesizer ships yet)")
+    sy.add_argument("-o", "--output", required=True, help="output .wav/.flac/.ogg")
+    sy.set_defaults(func=cmd_synthesize)
+
+    ts = sub.add_parser("train-synthesizer", help="train the emotional acoustic model")
+    ts.add_argument("--data", required=True, help=data_help)
+    ts.add_argument("--emotions")
+    ts.add_argument("--out", required=True)
+    ts.add_argument("--config", help="YAML/JSON with sections audio, model (AcousticConfig), train (SynthTrainConfig)")
+    ts.add_argument("--steps", type=int)
+    ts.add_argument("--seed", type=int)
+    ts.add_argument("--verbose", type=int, default=2)
+    ts.set_defaults(func=cmd_train_synthesizer)
     return p
 
 

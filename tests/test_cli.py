@@ -20,6 +20,12 @@ def _run(args, capsys):
     (["train", "--data", "ravdess:/x", "--emotions", "joyful", "--out", "o"], "unknown emotion 'joyful'"),
     (["evaluate", "--model", "nope", "--data", "ravdess:/x"], "no pretrained model named 'nope'"),
     (["predict", "/missing.wav", "--model", "nope"], "no pretrained model named 'nope'"),
+    (["synthesize", "hello", "--emotion", "joyful", "-o", "x.wav"], "unknown emotion 'joyful'"),
+    (["synthesize", "hello", "--intensity", "1.5", "-o", "x.wav"], "intensity must be a number in [0, 1], got 1.5"),
+    (["synthesize", "hello", "--speaker", "bob", "-o", "x.wav"], "unknown speaker 'bob'"),
+    (["synthesize", "   ", "-o", "x.wav"], "text is empty"),
+    (["synthesize", "hello", "--model", "nope", "-o", "x.wav"], "neither a saved synthesizer folder nor 'rule-based'"),
+    (["train-synthesizer", "--data", "synthetic:colour=red", "--out", "o"], "bad synthetic corpus option 'colour=red'"),
 ])
 def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -98,3 +104,30 @@ def test_bad_config_file_one_line_exit_2(tmp_path, capsys, text, message):
     cfg.write_text(text)
     code, out, err = _run(["train", "--data", f"urdu:{tmp_path / 'urdu'}", "--out", str(tmp_path / "o"), "--config", str(cfg)], capsys)
     assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_synthesize_rule_based_writes_audio(tmp_path, capsys):
+    import soundfile as sf
+
+    code, out, err = _run(["synthesize", "The train leaves at 10:30.", "--emotion", "sad", "--intensity", "0.5",
+                           "-o", str(tmp_path / "s.wav")], capsys)
+    assert code == 0 and "wrote" in out
+    y, sr = sf.read(tmp_path / "s.wav")
+    assert sr == 16000 and len(y) / sr > 1.0
+
+
+@pytest.mark.slow
+def test_train_synthesizer_then_synthesize(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SER_SYNTH_CACHE", str(tmp_path / "cache"))
+    cfg = tmp_path / "syn.yaml"
+    cfg.write_text("audio: {sample_rate: 8000, n_fft: 256, win_length: 200, hop_length: 80, n_mels: 16, n_mfcc: 13}\n"
+                   "model: {encoder_dim: 16, encoder_convs: 1, decoder_units: 16, decoder_layers: 1, postnet_layers: 1,"
+                   " postnet_channels: 8, linear_channels: 8, duration_channels: 8, emotion_dim: 4, speaker_dim: 4}\n"
+                   "train: {batch_size: 4}\n")
+    code, out, err = _run(["train-synthesizer", "--data", "synthetic:n_sentences=3,emotions=neutral+sad,intensities=1.0,sample_rate=8000",
+                           "--out", str(tmp_path / "run"), "--config", str(cfg), "--steps", "10", "--verbose", "0"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["steps"] == 10
+    code, out, err = _run(["synthesize", "Good morning.", "--emotion", "sad", "--model", str(tmp_path / "run" / "model"),
+                           "-o", str(tmp_path / "out.wav")], capsys)
+    assert code == 0 and (tmp_path / "out.wav").is_file(), err

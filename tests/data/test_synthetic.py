@@ -87,3 +87,9 @@ def test_spec_string(tmp_path, monkeypatch):
         parse_synthetic_spec("n_sentences=many")
     with pytest.raises(ConfigError, match="emotions must be a non-empty subset"):
         SyntheticCorpusConfig(emotions=("boredom",))
+
+
+def test_spec_list_keeps_synthetic_options_together():
+    from ser_synth.data.corpora import _split_specs
+
+    assert _split_specs("ravdess:/d, synthetic:n_sentences=9,seed=2,emodb:/e") == ["ravdess:/d", "synthetic:n_sentences=9,seed=2", "emodb:/e"]

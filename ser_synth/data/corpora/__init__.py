@@ -309,10 +309,24 @@ def filter_emotions(records: Iterable[Utterance], emotions: Sequence[str] | None
     return out
 
 
+def _split_specs(text: str) -> list[str]:
+    """Split a comma-separated spec list; ``key=value`` pieces continue the previous spec
+    (``"ravdess:/d,synthetic:n_sentences=9,seed=2"`` is two specs)."""
+    specs: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if specs and ":" not in piece and "=" in piece:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
+
+
 def read_corpora(specs: str | Sequence[str], *, emotions: Sequence[str] | None = None, fold_calm: bool = False) -> list[Utterance]:
     """Read and concatenate several specs (a comma-separated string or a list)."""
     if isinstance(specs, str):
-        specs = [s for s in specs.split(",") if s.strip()]
+        specs = _split_specs(specs)
     if not specs:
         raise DataError("no corpus spec given")
     records = []
