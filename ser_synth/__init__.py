@@ -18,10 +18,15 @@ def __getattr__(name):
         from ser_synth.recognition import EmotionRecognizer
 
         return EmotionRecognizer
+    if name in ("EmotionalSynthesizer", "RuleBasedSynthesizer"):
+        import ser_synth.synthesis as synthesis
+
+        return getattr(synthesis, name)
     raise AttributeError(f"module 'ser_synth' has no attribute {name!r}")
 
 
 __all__ = [
-    "AudioConfig", "AudioError", "ConfigError", "DataError", "EmotionRecognizer", "ModelError",
+    "AudioConfig", "AudioError", "ConfigError", "DataError", "EmotionRecognizer", "EmotionalSynthesizer", "ModelError",
+    "RuleBasedSynthesizer",
     "NotFittedError", "SerSynthError", "check_audio", "load_audio", "__version__",
 ]

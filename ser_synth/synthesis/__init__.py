@@ -2,7 +2,7 @@
 emotion-conditioned acoustic model with its GAN discriminator."""
 
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
-from ser_synth.synthesis.rule_based import RuleBasedSynthesizer
+from ser_synth.synthesis.rules import RuleBasedSynthesizer
 from ser_synth.synthesis.synthesizer import EmotionalSynthesizer
 from ser_synth.synthesis.text import TextEncoder, TextError, normalize_text, split_text
 

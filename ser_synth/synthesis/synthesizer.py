@@ -12,7 +12,7 @@ from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import DataError, ModelError, NotFittedError
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
-from ser_synth.synthesis.rule_based import check_request
+from ser_synth.synthesis.rules import check_request
 
 FORMAT_VERSION = 1
 _MODEL_FILE, _CONFIG_FILE = "model.keras", "synthesizer.json"
@@ -38,7 +38,7 @@ def record_intensity(r: Utterance) -> float:
 class EmotionalSynthesizer:
     """Text + emotion + intensity (+ speaker) -> waveform, with a trained acoustic model.
 
-    The acoustic model (:class:`~ser_synth.synthesis.model.AcousticModel`) predicts log-mel
+    The acoustic model (:class:`~ser_synth.synthesis.acoustic.AcousticModel`) predicts log-mel
     frames in the shared :class:`AudioConfig` (what the recognizer reads) and log linear
     magnitude, which Griffin-Lim turns into a waveform.
 
@@ -85,7 +85,7 @@ class EmotionalSynthesizer:
 
         from ser_synth.data.loading import load_waveforms
         from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
-        from ser_synth.synthesis.model import AcousticModel
+        from ser_synth.synthesis.acoustic import AcousticModel
         from ser_synth.synthesis.text import TextEncoder, TextError
         from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, spectral_targets
         from ser_synth.utils import set_seed
@@ -251,7 +251,7 @@ class EmotionalSynthesizer:
         """Load a folder written by :meth:`save` (Keras safe mode)."""
         import keras
 
-        import ser_synth.synthesis.model  # noqa: F401  (registers the custom objects)
+        import ser_synth.synthesis.acoustic  # noqa: F401  (registers the custom objects)
 
         path = Path(path)
         if not (path / _MODEL_FILE).is_file() or not (path / _CONFIG_FILE).is_file():

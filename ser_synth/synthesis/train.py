@@ -15,7 +15,7 @@ from ser_synth.audio.config import AudioConfig
 from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
-from ser_synth.synthesis.model import LINEAR_FLOOR, AcousticModel
+from ser_synth.synthesis.acoustic import LINEAR_FLOOR, AcousticModel
 
 
 @dataclass

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from ser_synth.exceptions import ConfigError
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
-from ser_synth.synthesis.model import AcousticModel, EmotionMixer
+from ser_synth.synthesis.acoustic import AcousticModel, EmotionMixer
 from ser_synth.synthesis.text import TextEncoder
 from tests.helpers import run_model_saving_test
 
