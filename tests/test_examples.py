@@ -16,3 +16,14 @@ def test_recognition_demo_quick(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["speaker_disjoint"] and summary["pretrained_core4"]["n"] == 16
     assert (tmp_path / "plots" / "pretrained_core4_confusion.png").is_file()
+
+
+@pytest.mark.slow
+def test_generate_emotional_speech(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "generate_emotional_speech.py"), "--out", str(tmp_path),
+                           "--emotions", "neutral,sad", "--intensities", "1.0", "--text", "Good morning."],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "audio").iterdir()) == ["neutral_1.00.wav", "sad_1.00.wav"]
+    page = (tmp_path / "index.html").read_text()
+    assert (tmp_path / "spectrograms.png").is_file() and 'src="audio/sad_1.00.wav"' in page and 'src="spectrograms.png"' in page
