@@ -37,3 +37,13 @@ def test_f0_rmse_detects_a_pitch_shift(tiny_audio_config):
     mel_a = np.zeros((cfg.num_frames(a.size), 16))
     assert f0_rmse(a, a, mel_a, mel_a, cfg) < 2.0
     assert 20 < f0_rmse(a, b, mel_a, mel_a, cfg) < 40
+
+
+def test_mcd_scale_one_neper_ripple():
+    """A 1-neper log-amplitude cosine ripple at quefrency 3 is 10/ln10 * sqrt(2) = 6.14 dB."""
+    bands = 64
+    n = np.arange(bands)
+    ripple = np.cos(np.pi * 3 * (n + 0.5) / bands)
+    a = np.full((20, bands), -4.0)
+    b = a + 2.0 * ripple  # log power = 2 x log amplitude
+    assert abs(mcd(a, b) - 6.14) < 0.05
