@@ -24,14 +24,16 @@ def environment() -> dict:
             "python": platform.python_version(), "cpu_count": os.cpu_count(), "machine": platform.machine()}
 
 
-def write(obj: dict, path: str | None) -> None:
+def write(obj: dict, path: str | None, *, quiet: bool = False) -> None:
+    """Write ``obj`` as JSON to ``path`` (atomically) and print it unless ``quiet``."""
     import json
 
     from ser_synth.recognition.metrics import write_json
 
     if path:
         write_json(obj, path)
-    print(json.dumps(obj, indent=2, default=str))
+    if not quiet:
+        print(json.dumps(obj, indent=2, default=str))
 
 
 def timeit(fn, repeats: int) -> list[float]:

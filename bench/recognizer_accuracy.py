@@ -25,7 +25,7 @@ def _summary(rep):
     return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
 
 
-def part_cv(folds: int, members: int | None = None) -> dict:
+def part_cv(folds: int, members: int | None = None, progress=None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these)."""
@@ -54,6 +54,8 @@ def part_cv(folds: int, members: int | None = None) -> dict:
             fold["ensemble_uar"] = [evaluation_report(y, np.mean(probs[:m], axis=0), classes, spk)["uar"] for m in range(1, members + 1)]
             print(f"fold {i + 1}/{folds}: ensemble UAR by size {np.round(fold['ensemble_uar'], 3).tolist()}", flush=True)
         out.append(fold)
+        if progress is not None:
+            progress({"recipe": "ravdess8", "partial": f"{i + 1} of {folds} folds", "folds": out})
     uars = [f["uar"] for f in out]
     res = {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
            "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18"}
@@ -106,7 +108,10 @@ def main():
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     result = {"environment": _common.environment()}
     for p in parts:
-        result[p] = {"cv": lambda: part_cv(args.folds, args.members), "shipped": part_shipped, "cross": part_cross}[p]()
+        def progress(partial, p=p):  # a long CV leaves its finished folds behind if stopped
+            _common.write({**result, p: partial}, args.json, quiet=True)
+
+        result[p] = {"cv": lambda: part_cv(args.folds, args.members, progress), "shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)
 
 
