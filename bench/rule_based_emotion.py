@@ -49,22 +49,14 @@ def _items(n_sentences: int, seed: int, speakers: list[str]):
 
 def _render_set(profiles: dict, items, emotions, seed: int = 0):
     """Waveforms and labels of every item in every emotion, rendered with ``profiles``."""
-    from ser_synth.data import synthetic
+    from ser_synth.data.synthetic import render_emotional
 
-    saved, profiles = dict(synthetic.CALIBRATED_PROFILES), dict(profiles)
-    synthetic.CALIBRATED_PROFILES.clear()
-    synthetic.CALIBRATED_PROFILES.update(profiles)
-    try:
-        waves, labels = [], []
-        for i, (text, spk) in enumerate(items):
-            for e in emotions:
-                y, _ = synthetic.render_emotional(text, emotion=e, intensity=1.0, speaker=spk, profiles="calibrated",
-                                                  jitter=0.0, seed=seed + i)
-                waves.append(y)
-                labels.append(e)
-    finally:
-        synthetic.CALIBRATED_PROFILES.clear()
-        synthetic.CALIBRATED_PROFILES.update(saved)
+    waves, labels = [], []
+    for i, (text, spk) in enumerate(items):
+        for e in emotions:
+            y, _ = render_emotional(text, emotion=e, intensity=1.0, speaker=spk, profiles=profiles, jitter=0.0, seed=seed + i)
+            waves.append(y)
+            labels.append(e)
     return waves, labels
 
 

@@ -180,13 +180,15 @@ class SyntheticCorpusConfig:
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
-def profile_table(name: str) -> dict[str, ProsodyProfile]:
-    """``"calibrated"`` or ``"naive"`` profiles by emotion."""
+def profile_table(name) -> dict[str, ProsodyProfile]:
+    """``"calibrated"`` or ``"naive"`` profiles by emotion (a mapping passes through)."""
+    if isinstance(name, dict):
+        return name
     return {"calibrated": CALIBRATED_PROFILES, "naive": NAIVE_PROFILES}[name]
 
 
 def _shelf(y: np.ndarray, sr: int, tilt_db: float) -> np.ndarray:
-    """Spectral tilt: gain of ``tilt_db`` per octave above 500 Hz, applied in the STFT domain."""
+    """Spectral tilt: gain of ``tilt_db`` per octave above 500 Hz (one FFT of the whole clip)."""
     if abs(tilt_db) < 1e-6:
         return y
     spec = np.fft.rfft(y)
@@ -210,8 +212,10 @@ def apply_effects(y: np.ndarray, sr: int, profile: ProsodyProfile, rng: np.rando
 
 
 def render_emotional(text: str, *, emotion: str, intensity: float = 1.0, speaker: str = "espeak/m1",
-                     profiles: str = "calibrated", jitter: float = 0.0, seed: int = 0, sample_rate: int = 16000):
+                     profiles="calibrated", jitter: float = 0.0, seed: int = 0, sample_rate: int = 16000):
     """Rule-based emotional speech: ``(waveform float32 [samples] at sample_rate, phonemes)``.
+
+    ``profiles`` is ``"calibrated"``, ``"naive"`` or a dict emotion -> :class:`ProsodyProfile`.
 
     ``phonemes`` is a tuple of (espeak phoneme, start time in seconds).
     """
