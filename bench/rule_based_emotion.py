@@ -74,14 +74,23 @@ def _score(rec, waves, labels) -> dict:
 
 
 def evaluate(n_sentences: int) -> dict:
-    from ser_synth.data.synthetic import CALIBRATED_PROFILES, NAIVE_PROFILES
+    import tempfile
+
+    from ser_synth.data.loading import load_waveforms
+    from ser_synth.data.synthetic import CALIBRATED_PROFILES, NAIVE_PROFILES, SyntheticCorpusConfig, synthetic_corpus
     from ser_synth.recognition import EmotionRecognizer
 
-    items = _items(n_sentences, 1000, TEST_SPEAKERS)
     recs = {name: EmotionRecognizer.pretrained(name) for name in ("core4", "ravdess8")}
     out = {}
     for pname, profiles in (("naive", NAIVE_PROFILES), ("calibrated", CALIBRATED_PROFILES)):
-        waves, labels = _render_set(profiles, items, CORE4)
+        # the corpus renderer (fresh processes, see synthetic._render_chunks) makes these
+        # files bit-identical on every run; same sentences (seed 1000) and voices as _items
+        cfg = SyntheticCorpusConfig(n_sentences=n_sentences, emotions=tuple(CORE4), speakers=tuple(TEST_SPEAKERS),
+                                    intensities=(1.0,), jitter=0.0, profiles=pname, seed=1000)
+        with tempfile.TemporaryDirectory() as tmp:
+            corpus = synthetic_corpus(cfg, cache_dir=tmp, verbose=0)
+            waves = load_waveforms([r.path for r in corpus], recs["core4"].audio_config, trim_db=None, verbose=0)
+        labels = [r.emotion for r in corpus]
         out[pname] = {rname: _score(r, waves, labels) for rname, r in recs.items()}
         out[pname]["profiles"] = {e: dataclasses.asdict(profiles[e]) for e in CORE4}
         print(pname, {k: round(v["accuracy"], 3) for k, v in out[pname].items() if k != "profiles"}, flush=True)

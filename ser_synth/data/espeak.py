@@ -81,6 +81,7 @@ class _Engine:
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
@@ -111,9 +112,11 @@ class _Engine:
                 raise EspeakError(f"espeak-ng has no voice {voice!r} (use e.g. 'en-us', 'en-us+f3', 'en-gb+m2')")
             self._voice = voice
 
-    def render(self, text: str, voice: str, params: dict) -> Rendered:
+    def render(self, text: str, voice: str, params: dict, seed: int = 0) -> Rendered:
         with self.lock:
             self.set_voice(voice)
+            # breathy variants (f5, ...) draw noise from espeak-ng's own generator
+            self.lib.espeak_ng_SetRandSeed(int(seed))
             for name, value in params.items():
                 lo, hi = LIMITS[name]
                 self.lib.espeak_SetParameter(PARAMETERS[name], int(np.clip(round(value), lo, hi)), 0)
@@ -164,7 +167,7 @@ def available() -> bool:
 
 
 def render(text: str, *, voice: str = "en-us", rate: float = 175, pitch: float = 50, pitch_range: float = 50,
-           volume: float = 100, wordgap: float = 0) -> Rendered:
+           volume: float = 100, wordgap: float = 0, seed: int = 0) -> Rendered:
     """Speak ``text`` with espeak-ng.
 
     Parameters
@@ -180,10 +183,16 @@ def render(text: str, *, voice: str = "en-us", rate: float = 175, pitch: float =
         0-200 (default 100).
     wordgap : float
         Extra pause between words, in units of 10 ms.
+    seed : int
+        Seed of espeak-ng's noise generator (breathy voice variants use it).
+
+    Repeated calls in one process can still differ by a few samples: espeak-ng keeps pitch
+    flutter state between utterances that no API resets (see
+    :func:`ser_synth.data.synthetic.synthetic_corpus` for bit-exact rendering).
     """
     if not isinstance(text, str) or not text.strip():
         raise EspeakError(f"espeak-ng needs non-empty text, got {text!r}")
-    return engine().render(text, voice, {"rate": rate, "pitch": pitch, "range": pitch_range, "volume": volume, "wordgap": wordgap})
+    return engine().render(text, voice, {"rate": rate, "pitch": pitch, "range": pitch_range, "volume": volume, "wordgap": wordgap}, seed)
 
 
 def phonemize(text: str, *, voice: str = "en-us") -> str:

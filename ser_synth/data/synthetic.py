@@ -25,7 +25,7 @@ from ser_synth.emotions import canonical_emotion
 from ser_synth.exceptions import ConfigError, DataError
 from ser_synth.utils import dataclass_from_dict
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: seeded espeak-ng noise (breathy voices)
 
 
 @dataclass(frozen=True)
@@ -236,7 +236,8 @@ def render_emotional(text: str, *, emotion: str, intensity: float = 1.0, speaker
     voice, _gender = SPEAKERS[speaker]
     base = _ESPEAK_NEUTRAL
     r = espeak.render(text, voice=voice, rate=base["rate"] * prof.rate * j(), pitch=(base["pitch"] + prof.pitch) * j(),
-                      pitch_range=base["range"] * prof.pitch_range * j(), volume=base["volume"] * j(), wordgap=prof.wordgap)
+                      pitch_range=base["range"] * prof.pitch_range * j(), volume=base["volume"] * j(), wordgap=prof.wordgap,
+                      seed=seed % (2 ** 31))
     y = apply_effects(r.waveform, r.sample_rate, dataclasses.replace(prof, volume=min(prof.volume, 2.0)), rng)
     y = np.clip(y * 0.9, -1.0, 1.0)  # espeak peaks near 0.7; volume can push past full scale
     if sample_rate != r.sample_rate:
