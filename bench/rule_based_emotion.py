@@ -101,6 +101,7 @@ def evaluate(n_sentences: int) -> dict:
 
 def calibrate(n_sentences: int, rounds: int) -> dict:
     from ser_synth.data.synthetic import NAIVE_PROFILES
+    from ser_synth.exceptions import ConfigError
     from ser_synth.recognition import EmotionRecognizer
 
     rec = EmotionRecognizer.pretrained("core4")
@@ -123,7 +124,7 @@ def calibrate(n_sentences: int, rounds: int) -> dict:
                     trial[emotion] = dataclasses.replace(profiles[emotion], **{knob: v})
                     try:
                         res = objective(trial)
-                    except Exception:  # noqa: BLE001 - an invalid knob combination is just skipped
+                    except ConfigError:  # an invalid knob combination is just skipped
                         continue
                     if res["mean_p_intended"] > best["mean_p_intended"] + 1e-4:
                         best, profiles = res, trial

@@ -86,6 +86,19 @@ def dataclass_from_dict(cls, d, *, nested=None):
         raise ConfigError(f"bad {cls.__name__} value in {dict(d)!r}: {exc}") from None
 
 
+class DictConfig:
+    """Mixin of the frozen config dataclasses: ``to_dict`` / ``from_dict`` (see :func:`dataclass_from_dict`)."""
+
+    def to_dict(self) -> dict:
+        import dataclasses
+
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return dataclass_from_dict(cls, d)
+
+
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy, TensorFlow and Keras."""
     import keras

@@ -23,7 +23,7 @@ import numpy as np
 from ser_synth.data.records import Utterance
 from ser_synth.emotions import canonical_emotion
 from ser_synth.exceptions import ConfigError, DataError
-from ser_synth.utils import dataclass_from_dict
+from ser_synth.utils import DictConfig
 
 FORMAT_VERSION = 2  # 2: seeded espeak-ng noise (breathy voices)
 
@@ -116,7 +116,7 @@ _ESPEAK_NEUTRAL = {"rate": 165.0, "pitch": 50.0, "range": 50.0, "volume": 100.0}
 
 
 @dataclass(frozen=True)
-class SyntheticCorpusConfig:
+class SyntheticCorpusConfig(DictConfig):
     """What the embedded corpus contains.
 
     Every sentence is spoken in every emotion (parallel data), each by one speaker picked
@@ -164,13 +164,6 @@ class SyntheticCorpusConfig:
             raise ConfigError(f"SyntheticCorpusConfig.jitter must be in [0, 0.5), got {self.jitter!r}")
         if self.profiles not in ("calibrated", "naive"):
             raise ConfigError(f"SyntheticCorpusConfig.profiles must be 'calibrated' or 'naive', got {self.profiles!r}")
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return dataclass_from_dict(cls, d)
 
     def key(self) -> str:
         """Short hash naming the cache folder (changes with the config and the profiles)."""

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from ser_synth.data.augment import AugmentConfig
 from ser_synth.exceptions import ConfigError
-from ser_synth.utils import dataclass_from_dict
+from ser_synth.utils import DictConfig, dataclass_from_dict
 
 
 def _choice(obj, name, options):
@@ -16,7 +16,7 @@ def _choice(obj, name, options):
 
 
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(DictConfig):
     """CRNN architecture. Defaults: ~0.6 M parameters, log-mel input.
 
     Parameters
@@ -77,13 +77,6 @@ class ModelConfig:
             raise ConfigError(f"ModelConfig.self_attention_heads must be >= 0, got {self.self_attention_heads!r}")
         if self.adversary_strength < 0:
             raise ConfigError(f"ModelConfig.adversary_strength must be >= 0, got {self.adversary_strength!r}")
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return dataclass_from_dict(cls, d)
 
 
 @dataclass(frozen=True)

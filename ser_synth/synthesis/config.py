@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from ser_synth.emotions import canonical_emotion
 from ser_synth.exceptions import ConfigError
-from ser_synth.utils import dataclass_from_dict
+from ser_synth.utils import DictConfig
 
 DEFAULT_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
 
 @dataclass(frozen=True)
-class AcousticConfig:
+class AcousticConfig(DictConfig):
     """Architecture of the emotion-conditioned LSTM acoustic model.
 
     Parameters
@@ -77,16 +76,9 @@ class AcousticConfig:
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"AcousticConfig.dropout must be in [0, 1), got {self.dropout!r}")
 
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return dataclass_from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class SynthTrainConfig:
+class SynthTrainConfig(DictConfig):
     """Training of the acoustic model (reconstruction, then + GAN after ``gan_warmup_steps``).
 
     Parameters
@@ -136,10 +128,3 @@ class SynthTrainConfig:
                 raise ConfigError(f"SynthTrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
         if self.gan_warmup_steps < 0:
             raise ConfigError(f"SynthTrainConfig.gan_warmup_steps must be >= 0, got {self.gan_warmup_steps!r}")
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        return dataclass_from_dict(cls, d)
