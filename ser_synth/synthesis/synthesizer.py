@@ -127,12 +127,13 @@ class EmotionalSynthesizer:
         ds = make_dataset(examples, tc.batch_size, seed=tc.seed)
         warm = min(tc.steps, tc.gan_warmup_steps) if disc is not None else tc.steps
         history: dict[str, list] = {}
-        per_epoch = max(1, min(100, warm))
         for phase_steps, gan in ((warm, False), (tc.steps - warm, True)):
             if phase_steps <= 0:
                 continue
             trainer.use_gan = gan
             trainer.make_train_function(force=True)
+            # progress in epochs of up to 100 steps (a phase rounds up to whole epochs)
+            per_epoch = min(100, phase_steps)
             epochs = -(-phase_steps // per_epoch)
             h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
             for k, v in h.items():
