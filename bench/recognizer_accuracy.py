@@ -25,7 +25,7 @@ def _summary(rep):
     return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
 
 
-def part_cv(folds: int, members: int | None = None, progress=None) -> dict:
+def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these)."""
@@ -38,6 +38,8 @@ def part_cv(folds: int, members: int | None = None, progress=None) -> dict:
     classes = sorted({r.emotion for r in records})
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
+        if only and i + 1 not in only:
+            continue
         t = time.time()
         test = list(split.test)
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
@@ -102,6 +104,7 @@ def main():
     ap.add_argument("--parts", default="cv,shipped,cross")
     ap.add_argument("--folds", type=int, default=6)
     ap.add_argument("--members", type=int, default=None, help="seeds per CV fold, scored alone and as an ensemble (default: the recipe's)")
+    ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
         raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
@@ -111,7 +114,8 @@ def main():
         def progress(partial, p=p):  # a long CV leaves its finished folds behind if stopped
             _common.write({**result, p: partial}, args.json, quiet=True)
 
-        result[p] = {"cv": lambda: part_cv(args.folds, args.members, progress), "shipped": part_shipped, "cross": part_cross}[p]()
+        result[p] = {"cv": lambda: part_cv(args.folds, args.members, progress,
+                                 [int(x) for x in args.only_folds.split(",")] if args.only_folds else None), "shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)
 
 
