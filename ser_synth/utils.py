@@ -86,6 +86,24 @@ def dataclass_from_dict(cls, d, *, nested=None):
         raise ConfigError(f"bad {cls.__name__} value in {dict(d)!r}: {exc}") from None
 
 
+def read_saved_folder(path, *, model_file: str, config_file: str, format_version: int, kind: str) -> tuple:
+    """Check a folder written by a facade's ``save`` -> (path, parsed JSON metadata).
+
+    :class:`ModelError` names the folder when a file is missing or the format is another version.
+    """
+    import json
+
+    from ser_synth.exceptions import ModelError
+
+    path = Path(path)
+    if not (path / model_file).is_file() or not (path / config_file).is_file():
+        raise ModelError(f"{str(path)!r} is not a saved {kind} (needs {model_file} and {config_file})")
+    meta = json.loads((path / config_file).read_text())
+    if meta.get("format_version") != format_version:
+        raise ModelError(f"{str(path)!r} has format_version {meta.get('format_version')!r}; this ser_synth reads {format_version}")
+    return path, meta
+
+
 class DictConfig:
     """Mixin of the frozen config dataclasses: ``to_dict`` / ``from_dict`` (see :func:`dataclass_from_dict`)."""
 

@@ -12,7 +12,7 @@ from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.validation import check_audio
 from ser_synth.data.records import Utterance
 from ser_synth.data.splits import validation_split
-from ser_synth.exceptions import DataError, ModelError, NotFittedError
+from ser_synth.exceptions import DataError, NotFittedError
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 
 FORMAT_VERSION = 1
@@ -266,12 +266,10 @@ class EmotionRecognizer:
 
         import ser_synth.recognition.model  # noqa: F401  (registers the custom objects)
 
-        path = Path(path)
-        if not (path / _MODEL_FILE).is_file() or not (path / _CONFIG_FILE).is_file():
-            raise ModelError(f"{str(path)!r} is not a saved EmotionRecognizer (needs {_MODEL_FILE} and {_CONFIG_FILE})")
-        meta = json.loads((path / _CONFIG_FILE).read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"{str(path)!r} has format_version {meta.get('format_version')!r}; this ser_synth reads {FORMAT_VERSION}")
+        from ser_synth.utils import read_saved_folder
+
+        path, meta = read_saved_folder(path, model_file=_MODEL_FILE, config_file=_CONFIG_FILE, format_version=FORMAT_VERSION,
+                                       kind="EmotionRecognizer")
         obj = cls(audio_config=AudioConfig.from_dict(meta["audio_config"]), model_config=ModelConfig.from_dict(meta["model_config"]),
                   train_config=TrainConfig.from_dict(meta["train_config"]), verbose=verbose)
         obj.model_ = keras.saving.load_model(path / _MODEL_FILE, safe_mode=True, compile=False)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
-from ser_synth.exceptions import DataError, ModelError, NotFittedError
+from ser_synth.exceptions import DataError, NotFittedError
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
 from ser_synth.synthesis.rules import check_request
 
@@ -254,12 +254,10 @@ class EmotionalSynthesizer:
 
         import ser_synth.synthesis.acoustic  # noqa: F401  (registers the custom objects)
 
-        path = Path(path)
-        if not (path / _MODEL_FILE).is_file() or not (path / _CONFIG_FILE).is_file():
-            raise ModelError(f"{str(path)!r} is not a saved EmotionalSynthesizer (needs {_MODEL_FILE} and {_CONFIG_FILE})")
-        meta = json.loads((path / _CONFIG_FILE).read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"{str(path)!r} has format_version {meta.get('format_version')!r}; this ser_synth reads {FORMAT_VERSION}")
+        from ser_synth.utils import read_saved_folder
+
+        path, meta = read_saved_folder(path, model_file=_MODEL_FILE, config_file=_CONFIG_FILE, format_version=FORMAT_VERSION,
+                                       kind="EmotionalSynthesizer")
         obj = cls(audio_config=meta["audio_config"], acoustic_config=meta["acoustic_config"], train_config=meta["train_config"],
                   griffin_lim_iters=meta["griffin_lim_iters"], verbose=verbose)
         obj.model_ = keras.saving.load_model(path / _MODEL_FILE, safe_mode=True, compile=False)
