@@ -22,9 +22,9 @@ def main():
     import tensorflow as tf
 
     from ser_synth.audio.frontend import LogMelSpectrogram
-    from ser_synth.cli import _load_model
+    from ser_synth.recognition import EmotionRecognizer
 
-    rec = _load_model(args.model)
+    rec = EmotionRecognizer.load_any(args.model)
     cfg = rec.audio_config
     rng = np.random.default_rng(0)
     clip = (0.1 * rng.standard_normal(3 * cfg.sample_rate)).astype(np.float32)

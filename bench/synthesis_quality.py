@@ -6,9 +6,12 @@ For each model, sentences from a grammar seed no corpus used (777) are synthesis
 the 4 core emotions (intensity 1) by the model's espeak-ng voices, and compared with the
 embedded-corpus rendering of the same sentence, voice and emotion (the reference the model was
 trained to imitate): MCD, F0 RMSE, GV ratio (``ser_synth.synthesis.metrics``) and the Griffin-Lim
-spectral convergence against the model's own predicted magnitude. The shipped ``core4`` and
-``ravdess8`` recognizers (trained on real speech only) then say which emotion they hear:
-accuracy and confusion, for each model and for the rule-based references themselves.
+spectral convergence against the model's own predicted linear magnitude, both for the linear
+head (what synthesis uses) and through the mel bottleneck (mel pseudo-inverse, the path the
+linear head replaces). The shipped ``core4`` and ``ravdess8`` recognizers (trained on real
+speech only) then say which emotion they hear: accuracy and confusion, for each model and for
+the rule-based references themselves. Models that also learned real actors' voices are heard
+a second time speaking the same new sentences in those voices (``heard_as_intended_actor_voices``).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def main():
     import tensorflow as tf
 
     from ser_synth.audio.frontend import LogMelSpectrogram
-    from ser_synth.audio.griffin_lim import spectral_convergence
+    from ser_synth.audio.griffin_lim import griffin_lim, mel_to_linear, spectral_convergence
     from ser_synth.data.sentences import generate_sentences
     from ser_synth.data.synthetic import SPEAKERS, render_emotional
     from ser_synth.recognition import EmotionRecognizer
@@ -73,22 +76,32 @@ def main():
         waves, mels = syn.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],
                                            intensities=1.0, speakers=[s for _, s, _ in items], return_mel=True)
         seconds = time.perf_counter() - t0
-        m_mcd, m_f0, sc = [], [], []
+        m_mcd, m_f0, sc, sc_mel = [], [], [], []
         for (t, spk, e), y, m in zip(items, waves, mels):
             ry, rm = refs[t, spk, e]
             m_mcd.append(mcd(rm, m))
             m_f0.append(f0_rmse(ry, y, rm, m, cfg))
-            mag = tf.exp(syn.model_({"tokens": tf.constant(_tokens(syn, t)), "emotion": tf.constant([syn.emotions_.index(e)]),
-                                     "intensity": tf.constant([1.0]), "speaker": tf.constant([syn.speakers_.index(spk)])})["linear"])
+            out = syn.model_({"tokens": tf.constant(_tokens(syn, t)), "emotion": tf.constant([syn.emotion_index(e)]),
+                              "intensity": tf.constant([1.0]), "speaker": tf.constant([syn.speakers_.index(spk)])})
+            mag = tf.exp(out["linear"])
             sc.append(float(spectral_convergence(mag, y[None, :cfg.num_samples(mag.shape[1])], config=cfg)[0]))
+            via_mel = griffin_lim(mel_to_linear(tf.exp(out["mel_post"]), config=cfg), config=cfg, n_iter=syn.griffin_lim_iters)
+            sc_mel.append(float(spectral_convergence(mag, via_mel, config=cfg)[0]))
         labels = [e for _, _, e in items]
         result["models"][path] = {
             "gan_weight": syn.train_config.gan_weight, "steps": syn.train_config.steps, "n": len(items),
             "mcd_db": float(np.mean(m_mcd)), "f0_rmse_hz": float(np.nanmean(m_f0)),
             "gv_ratio": gv_ratio([refs[k][1] for k in [(t, s, e) for t, s, e in items]], mels),
-            "griffin_lim_sc": float(np.mean(sc)), "synthesis_seconds": seconds,
+            "griffin_lim_sc": float(np.mean(sc)), "griffin_lim_sc_through_mel": float(np.mean(sc_mel)), "synthesis_seconds": seconds,
             "heard_as_intended": _heard(recs, waves, labels),
         }
+        actors = [s for s in syn.speakers_ if s not in SPEAKERS]
+        if actors:
+            a_items = [(t, actors[i % len(actors)], e) for i, (t, _, e) in enumerate(items)]
+            a_waves = syn.synthesize_batch([t for t, _, _ in a_items], emotions=[e for _, _, e in a_items], intensities=1.0,
+                                           speakers=[s for _, s, _ in a_items])
+            result["models"][path]["heard_as_intended_actor_voices"] = _heard(recs, a_waves, labels)
+            result["models"][path]["actor_voices"] = actors
         print(path, {k: v for k, v in result["models"][path].items() if k != "heard_as_intended"}, flush=True)
     ref_items = list(refs)
     result["rule_based_references"] = {"n": len(ref_items), "heard_as_intended": _heard(recs, [refs[k][0] for k in ref_items], [k[2] for k in ref_items])}

@@ -1,12 +1,12 @@
 """Generate one file per emotion and intensity, a PNG grid of their log-mel spectrograms, and an
 HTML page with audio players; the shipped ``core4`` recognizer says how each file is heard.
 
-    python examples/generate_emotional_speech.py --out out/generate [--text "..."] [--model DIR|rule-based]
+    python examples/generate_emotional_speech.py --out out/generate [--text "..."] [--model synthesizer|DIR|rule-based]
         [--speaker S] [--emotions neutral,happy,sad,angry,fearful,surprised] [--intensities 0.5,1.0]
 
-``--model rule-based`` (the default until a trained synthesizer ships) is the espeak-ng +
-prosody-rules baseline; pass a folder written by ``ser-synth train-synthesizer`` to hear a
-trained model.
+The default ``--model synthesizer`` is the shipped LSTM+GAN synthesizer; ``--model rule-based``
+is the espeak-ng + prosody-rules baseline; a folder written by ``ser-synth train-synthesizer``
+is your own model.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="out/generate")
     ap.add_argument("--text", default="We have to leave the house before the storm comes.")
-    ap.add_argument("--model", default="rule-based")
+    ap.add_argument("--model", default="synthesizer")
     ap.add_argument("--speaker")
     ap.add_argument("--emotions", default="neutral,happy,sad,angry,fearful,surprised")
     ap.add_argument("--intensities", default="0.5,1.0")
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     else:
         from ser_synth.synthesis import EmotionalSynthesizer
 
-        syn = EmotionalSynthesizer.load(args.model)
+        syn = EmotionalSynthesizer.load_any(args.model)
         speaker = args.speaker or syn.speakers_[0]
     emotions = [e.strip() for e in args.emotions.split(",") if e.strip()]
     intensities = [float(x) for x in args.intensities.split(",")]

@@ -48,10 +48,7 @@ def _load_config_file(path: str | None) -> dict:
 def _load_model(name_or_dir: str):
     from ser_synth.recognition import EmotionRecognizer
 
-    p = Path(name_or_dir)
-    if p.is_dir():
-        return EmotionRecognizer.load(p)
-    return EmotionRecognizer.pretrained(name_or_dir)
+    return EmotionRecognizer.load_any(name_or_dir)
 
 
 def cmd_train(args) -> int:
@@ -149,6 +146,7 @@ def cmd_predict(args) -> int:
 
 
 RULE_BASED = "rule-based"
+DEFAULT_SYNTHESIZER = "synthesizer"  # the shipped one (ser_synth/pretrained/synthesizer)
 
 
 def cmd_synthesize(args) -> int:
@@ -162,11 +160,13 @@ def cmd_synthesize(args) -> int:
         y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=speaker)
         rate = syn.audio_config.sample_rate
     else:
+        from ser_synth.pretrained import available
         from ser_synth.synthesis import EmotionalSynthesizer
 
-        if not Path(args.model).is_dir():
-            raise ConfigError(f"--model {args.model!r} is neither a saved synthesizer folder nor {RULE_BASED!r}")
-        syn = EmotionalSynthesizer.load(args.model)
+        if not Path(args.model).is_dir() and args.model not in available():
+            raise ConfigError(f"--model {args.model!r} is neither a saved synthesizer folder, a shipped one "
+                              f"({DEFAULT_SYNTHESIZER!r}) nor {RULE_BASED!r}")
+        syn = EmotionalSynthesizer.load_any(args.model)
         y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=args.speaker)
         rate = syn.audio_config.sample_rate
     path = save_audio(args.output, y, rate)
@@ -197,6 +197,28 @@ def cmd_train_synthesizer(args) -> int:
     syn = EmotionalSynthesizer(audio_config=audio, acoustic_config=acoustic, train_config=train, verbose=args.verbose)
     syn.fit(records, out_dir=out / "model")
     print(f"saved synthesizer to {out / 'model'} ({syn.n_train_} utterances, {len(syn.speakers_)} speakers, emotions {', '.join(syn.emotions_)})")
+    return 0
+
+
+def cmd_critique(args) -> int:
+    from ser_synth.critic import EmotionCritic
+    from ser_synth.critic.critique import critique
+    from ser_synth.emotions import parse_emotions
+    from ser_synth.recognition.metrics import write_json
+    from ser_synth.synthesis import EmotionalSynthesizer
+
+    syn = EmotionalSynthesizer.load_any(args.synthesizer)
+    critic = EmotionCritic(args.critic)
+    judge = EmotionCritic(args.judge) if args.judge else None
+    emotions = parse_emotions(args.emotions)
+    result = critique(syn, critic, judge, emotions=emotions, n=args.n, out_dir=args.plots)
+    result.update(synthesizer=str(args.synthesizer), critic=str(args.critic), judge=str(args.judge) if args.judge else None)
+    if args.json:
+        write_json(result, args.json)
+    line = f"critic ({args.critic}) heard {result['critic_accuracy']:.3f} as intended"
+    if judge is not None:
+        line += f"; judge ({args.judge}) {result['judge_accuracy']:.3f}"
+    print(f"{line} (n={result['n']}, emotions {', '.join(result['emotions'])})")
     return 0
 
 
@@ -243,9 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--emotion", default="neutral")
     sy.add_argument("--intensity", type=float, default=1.0, help="0 (neutral) .. 1 (full emotion)")
     sy.add_argument("--speaker", help="speaker id of the model (default: its first; espeak/m1 for rule-based)")
-    sy.add_argument("--model", default=RULE_BASED,
-                    help=f"saved synthesizer folder, or {RULE_BASED!r} (default: the espeak-ng + prosody-rules baseline, "
-                         "which needs no files; no trained synthesizer ships yet)")
+    sy.add_argument("--model", default=DEFAULT_SYNTHESIZER,
+                    help=f"saved synthesizer folder, a shipped name (default: {DEFAULT_SYNTHESIZER!r}, the pretrained "
+                         f"LSTM+GAN model), or {RULE_BASED!r} (the espeak-ng + prosody-rules baseline)")
     sy.add_argument("-o", "--output", required=True, help="output .wav/.flac/.ogg")
     sy.set_defaults(func=cmd_synthesize)
 
@@ -258,6 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--seed", type=int)
     ts.add_argument("--verbose", type=int, default=2)
     ts.set_defaults(func=cmd_train_synthesizer)
+
+    cr = sub.add_parser("critique", help="synthesize new sentences and score their emotion with a critic (and a judge)")
+    cr.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"saved folder or shipped name (default {DEFAULT_SYNTHESIZER!r})")
+    cr.add_argument("--critic", default="core4", help="recognizer folder or shipped name (default core4)")
+    cr.add_argument("--judge", help="an independent recognizer (folder or shipped name) that also listens, to the waveforms")
+    cr.add_argument("--emotions", help="subset of the emotions the synthesizer and critic share (default: all of them)")
+    cr.add_argument("--n", type=int, default=12, help="new sentences, each spoken in every emotion (default 12)")
+    cr.add_argument("--json", help="write the figures here")
+    cr.add_argument("--plots", help="folder for confusion and intensity plots, audio and index.html")
+    cr.set_defaults(func=cmd_critique)
     return p
 
 

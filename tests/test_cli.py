@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ser_synth.cli import main
@@ -24,8 +25,12 @@ def _run(args, capsys):
     (["synthesize", "hello", "--intensity", "1.5", "-o", "x.wav"], "intensity must be a number in [0, 1], got 1.5"),
     (["synthesize", "hello", "--speaker", "bob", "-o", "x.wav"], "unknown speaker 'bob'"),
     (["synthesize", "   ", "-o", "x.wav"], "text is empty"),
-    (["synthesize", "hello", "--model", "nope", "-o", "x.wav"], "neither a saved synthesizer folder nor 'rule-based'"),
+    (["synthesize", "hello", "--model", "nope", "-o", "x.wav"], "neither a saved synthesizer folder, a shipped one ('synthesizer') nor 'rule-based'"),
     (["train-synthesizer", "--data", "synthetic:colour=red", "--out", "o"], "bad synthetic corpus option 'colour=red'"),
+    (["critique", "--synthesizer", "nope"], "no pretrained model named 'nope'"),
+    (["critique", "--critic", "nope"], "no pretrained model named 'nope'"),
+    (["critique", "--emotions", "joyful"], "unknown emotion 'joyful'"),
+    (["critique", "--n", "0"], "critique needs n > 0"),
 ])
 def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -110,10 +115,22 @@ def test_synthesize_rule_based_writes_audio(tmp_path, capsys):
     import soundfile as sf
 
     code, out, err = _run(["synthesize", "The train leaves at 10:30.", "--emotion", "sad", "--intensity", "0.5",
-                           "-o", str(tmp_path / "s.wav")], capsys)
+                           "--model", "rule-based", "-o", str(tmp_path / "s.wav")], capsys)
     assert code == 0 and "wrote" in out
     y, sr = sf.read(tmp_path / "s.wav")
     assert sr == 16000 and len(y) / sr > 1.0
+
+
+def test_synthesize_default_is_the_shipped_model(tmp_path, capsys):
+    import soundfile as sf
+
+    with pytest.raises(SystemExit):
+        _run(["synthesize", "--help"], capsys)
+    assert "'synthesizer'" in capsys.readouterr().out.replace("\n", " ")
+    code, out, err = _run(["synthesize", "Please close the door.", "--emotion", "angry", "-o", str(tmp_path / "s.wav")], capsys)
+    assert code == 0, err
+    y, sr = sf.read(tmp_path / "s.wav")
+    assert sr == 16000 and 0.5 < len(y) / sr < 5.0 and np.abs(y).max() > 0.01
 
 
 @pytest.mark.slow

@@ -118,7 +118,7 @@ def plot_report(report: dict, out_dir: str | Path, *, history: dict | None = Non
     ax.set_ylabel("true")
     ax.set_title(f"UAR {report['uar']:.3f}  WA {report['wa']:.3f}  (n={report['n']})")
     fig.tight_layout()
-    written.append(_save(fig, out_dir / f"{prefix}confusion.png"))
+    written.append(save_figure(fig, out_dir / f"{prefix}confusion.png"))
     if report.get("per_speaker"):
         spk = report["per_speaker"]
         fig, ax = plt.subplots(figsize=(max(4, 0.4 * len(spk) + 1), 3))
@@ -128,7 +128,7 @@ def plot_report(report: dict, out_dir: str | Path, *, history: dict | None = Non
         ax.set_ylabel("accuracy")
         ax.set_title("per-speaker accuracy")
         fig.tight_layout()
-        written.append(_save(fig, out_dir / f"{prefix}per_speaker.png"))
+        written.append(save_figure(fig, out_dir / f"{prefix}per_speaker.png"))
     if history:
         written.append(plot_history(history, out_dir / f"{prefix}training_curves.png"))
     return written
@@ -157,10 +157,11 @@ def plot_history(history: dict, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write a matplotlib figure to a PNG atomically and close it."""
     import matplotlib.pyplot as plt
 
     tmp = path.with_name(f".{path.stem}.tmp.png")

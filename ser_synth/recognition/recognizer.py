@@ -287,6 +287,13 @@ class EmotionRecognizer:
 
         return cls.load(pretrained_path(name), verbose=verbose)
 
+    @classmethod
+    def load_any(cls, name_or_dir: str | Path, *, verbose: int = 0) -> "EmotionRecognizer":
+        """A saved recognizer folder, or else the name of a shipped one."""
+        if Path(name_or_dir).is_dir():
+            return cls.load(name_or_dir, verbose=verbose)
+        return cls.pretrained(str(name_or_dir), verbose=verbose)
+
     def __repr__(self):
         fitted = f"classes={self.classes_.tolist()}" if hasattr(self, "classes_") else "unfitted"
         return f"EmotionRecognizer({fitted}, features={self.model_config.features!r})"

@@ -99,6 +99,11 @@ class SynthTrainConfig(DictConfig):
     discriminator_learning_rate : float
     max_seconds : float
         Longer training clips are left out (memory).
+    critic_weight : float
+        Weight of the critic's cross-entropy toward the intended emotion on the generated
+        log-mel (needs a critic passed to ``fine_tune``; 0 disables it).
+    critic_ramp_steps : int
+        The critic weight rises linearly from 0 over these steps.
     seed : int
     """
 
@@ -113,6 +118,8 @@ class SynthTrainConfig(DictConfig):
     feature_matching_weight: float = 2.0
     discriminator_learning_rate: float = 2e-4
     max_seconds: float = 6.0
+    critic_weight: float = 0.0
+    critic_ramp_steps: int = 0
     seed: int = 0
 
     def __post_init__(self):
@@ -123,8 +130,10 @@ class SynthTrainConfig(DictConfig):
         for name in ("learning_rate", "discriminator_learning_rate", "max_seconds"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"SynthTrainConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight"):
+        for name in ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight", "critic_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"SynthTrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.gan_warmup_steps < 0:
-            raise ConfigError(f"SynthTrainConfig.gan_warmup_steps must be >= 0, got {self.gan_warmup_steps!r}")
+        for name in ("gan_warmup_steps", "critic_ramp_steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ConfigError(f"SynthTrainConfig.{name} must be an int >= 0, got {v!r}")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
-from ser_synth.exceptions import DataError, NotFittedError
+from ser_synth.exceptions import ConfigError, DataError, NotFittedError
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
 from ser_synth.synthesis.rules import check_request
 
@@ -83,29 +83,82 @@ class EmotionalSynthesizer:
         """
         import dataclasses
 
-        from ser_synth.data.loading import load_waveforms
-        from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
         from ser_synth.synthesis.acoustic import AcousticModel
-        from ser_synth.synthesis.text import TextEncoder, TextError
-        from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, spectral_targets
         from ser_synth.utils import set_seed
 
-        tc = self.train_config
-        set_seed(tc.seed)
+        set_seed(self.train_config.seed)
+        records = self._usable(records)
+        speakers = sorted({r.speaker for r in records})
+        self.acoustic_config = dataclasses.replace(self.acoustic_config, n_speakers=len(speakers))
+        examples = self._examples(records, speakers)
+        model = AcousticModel(self.audio_config, self.acoustic_config, vocab_size=self._encoder().vocab_size)
+        model.set_normalization(np.concatenate([e.mel for e in examples]), np.concatenate([e.linear for e in examples]))
+        self.history_ = self._train(model, examples, self.train_config)
+        self.model_, self.speakers_ = model, speakers
+        self._fitted(examples, out_dir)
+        return self
+
+    def fine_tune(self, records: Sequence[Utterance], *, train_config: SynthTrainConfig | dict | None = None,
+                  critic=None, out_dir: str | Path | None = None) -> "EmotionalSynthesizer":
+        """Continue training the fitted model (fresh optimizer, schedule of ``train_config``).
+
+        Speakers must be ones the model knows (``speakers_``); other records are left out and
+        counted in ``n_excluded_``. With ``gan_weight > 0`` the discriminator starts fresh and
+        joins after ``gan_warmup_steps``. With a ``critic`` (an
+        :class:`~ser_synth.critic.EmotionCritic` sharing this ``audio_config``) and
+        ``critic_weight > 0``, its cross-entropy toward the intended emotion on the generated
+        log-mel joins the loss (critic-in-the-loop). ``train_config`` replaces ``self.train_config``.
+
+        Returns
+        -------
+        self
+        """
+        from ser_synth.utils import set_seed
+
+        self._check_fitted()
+        if train_config is not None:
+            self.train_config = SynthTrainConfig.from_dict(train_config)
+        set_seed(self.train_config.seed)
+        known = set(self.speakers_)
+        records = [r for r in self._usable(records) if r.speaker in known]
+        if not records:
+            raise DataError(f"fine_tune() got no records from the model's speakers {self.speakers_}")
+        if critic is not None and critic.audio_config != self.audio_config:
+            raise ConfigError("the critic's AudioConfig differs from the synthesizer's, so it cannot read its log-mel")
+        examples = self._examples(records, self.speakers_)
+        history = self._train(self.model_, examples, self.train_config, critic=critic)
+        old = getattr(self, "history_", {})
+        self.history_ = {k: list(old.get(k, [])) + history.get(k, []) for k in {**old, **history}}
+        self._fitted(examples, out_dir)
+        return self
+
+    def _encoder(self):
+        from ser_synth.synthesis.text import TextEncoder
+
+        return TextEncoder(self.acoustic_config.symbols)
+
+    def _usable(self, records):
         records = list(records)
         if not records:
-            raise DataError("fit() got no training records")
+            raise DataError("no training records given")
         emotions = self.acoustic_config.emotions
         kept = [r for r in records if r.emotion in emotions and r.text]
         if not kept:
             raise DataError(f"no record has both text and an emotion in {list(emotions)} (got {len(records)} records)")
-        encoder = TextEncoder(self.acoustic_config.symbols)
-        speakers = sorted({r.speaker for r in kept})
-        self.acoustic_config = dataclasses.replace(self.acoustic_config, n_speakers=len(speakers))
-        waves = load_waveforms([r.path for r in kept], self.audio_config, trim_db=30.0, verbose=self.verbose)
-        max_len = int(tc.max_seconds * self.audio_config.sample_rate)
+        self._n_given = len(records)
+        return kept
+
+    def _examples(self, records, speakers):
+        """Records -> :class:`~ser_synth.synthesis.train.Example` (trimmed audio, spectral targets)."""
+        from ser_synth.data.loading import load_waveforms
+        from ser_synth.synthesis.text import TextError
+        from ser_synth.synthesis.train import Example, spectral_targets
+
+        encoder, emotions = self._encoder(), self.acoustic_config.emotions
+        waves = load_waveforms([r.path for r in records], self.audio_config, trim_db=30.0, verbose=self.verbose)
+        max_len = int(self.train_config.max_seconds * self.audio_config.sample_rate)
         pairs = []
-        for r, w in zip(kept, waves):
+        for r, w in zip(records, waves):
             if len(w) > max_len:
                 continue
             try:
@@ -113,16 +166,18 @@ class EmotionalSynthesizer:
             except TextError:
                 continue
         if not pairs:
-            raise DataError(f"every record is longer than max_seconds={tc.max_seconds} or has no speakable text")
+            raise DataError(f"every record is longer than max_seconds={self.train_config.max_seconds} or has no speakable text")
         mels, lins = spectral_targets([w for _, w, _ in pairs], self.audio_config)
-        examples = [Example(tokens, emotions.index(r.emotion), record_intensity(r), speakers.index(r.speaker), m, lin)
-                    for (r, _, tokens), m, lin in zip(pairs, mels, lins)]
-        self.n_excluded_ = len(records) - len(examples)
+        return [Example(tokens, emotions.index(r.emotion), record_intensity(r), speakers.index(r.speaker), m, lin)
+                for (r, _, tokens), m, lin in zip(pairs, mels, lins)]
 
-        model = AcousticModel(self.audio_config, self.acoustic_config, vocab_size=encoder.vocab_size)
-        model.set_normalization(np.concatenate(mels), np.concatenate(lins))
-        disc = SpectrogramDiscriminator(len(emotions)) if tc.gan_weight > 0 else None
-        trainer = AcousticTrainer(model, tc, discriminator=disc)
+    def _train(self, model, examples, tc: SynthTrainConfig, critic=None) -> dict:
+        """Reconstruction steps, then (with ``gan_weight > 0``) adversarial steps; -> history."""
+        from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
+        from ser_synth.synthesis.train import AcousticTrainer, make_dataset, make_optimizer
+
+        disc = SpectrogramDiscriminator(len(self.acoustic_config.emotions)) if tc.gan_weight > 0 else None
+        trainer = AcousticTrainer(model, tc, discriminator=disc, critic=critic)
         trainer.compile(optimizer=make_optimizer(tc))
         ds = make_dataset(examples, tc.batch_size, seed=tc.seed)
         warm = min(tc.steps, tc.gan_warmup_steps) if disc is not None else tc.steps
@@ -138,16 +193,17 @@ class EmotionalSynthesizer:
             h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
             for k, v in h.items():
                 history.setdefault(k, []).extend(float(x) for x in v)
-        self.model_ = model
-        self.speakers_ = speakers
-        seen = {emotions[e.emotion] for e in examples}
+        return history
+
+    def _fitted(self, examples, out_dir):
+        emotions = self.acoustic_config.emotions
+        seen = {emotions[e.emotion] for e in examples} | set(getattr(self, "emotions_", []))
         self.emotions_ = [e for e in emotions if e in seen]  # untrained embedding rows are not offered
-        self.history_ = history
         self.n_train_ = len(examples)
+        self.n_excluded_ = self._n_given - len(examples)
         self._synth_fn = None
         if out_dir is not None:
             self.save(out_dir)
-        return self
 
     # ------------------------------------------------------------------ synthesis
     def _check_fitted(self):
@@ -205,7 +261,7 @@ class EmotionalSynthesizer:
         for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers)):
             emo = check_request(e, k, s, emotions=self.emotions_, speakers=self.speakers_)
             for chunk in split_text(normalize_text(t)):
-                rows.append((i, enc.encode(chunk), self.emotions_.index(emo), float(k), self.speakers_.index(s)))
+                rows.append((i, enc.encode(chunk), self.emotion_index(emo), float(k), self.speakers_.index(s)))
         width = max(len(r[1]) for r in rows)
         tokens = np.zeros((len(rows), width), np.int32)
         for j, r in enumerate(rows):
@@ -226,6 +282,11 @@ class EmotionalSynthesizer:
     def synthesize(self, text: str, *, emotion: str = "neutral", intensity: float = 1.0, speaker: str | None = None) -> np.ndarray:
         """Waveform float32 ``[samples]`` for one text."""
         return self.synthesize_batch([text], emotions=[emotion], intensities=[intensity], speakers=[speaker or self._default_speaker()])[0]
+
+    def emotion_index(self, emotion: str) -> int:
+        """Row of ``emotion`` in the model's emotion embedding (``acoustic_config.emotions``;
+        ``emotions_`` lists only the trained ones, so its order is not the model's)."""
+        return self.acoustic_config.emotions.index(emotion)
 
     def _default_speaker(self) -> str:
         self._check_fitted()
@@ -265,6 +326,20 @@ class EmotionalSynthesizer:
         obj.history_, obj.n_train_ = meta.get("history", {}), meta.get("n_train")
         obj._synth_fn = None
         return obj
+
+    @classmethod
+    def pretrained(cls, name: str = "synthesizer", *, verbose: int = 0) -> "EmotionalSynthesizer":
+        """Load a synthesizer shipped inside the package (no network); default ``"synthesizer"``."""
+        from ser_synth.pretrained import pretrained_path
+
+        return cls.load(pretrained_path(name), verbose=verbose)
+
+    @classmethod
+    def load_any(cls, name_or_dir: str | Path, *, verbose: int = 0) -> "EmotionalSynthesizer":
+        """A saved synthesizer folder, or else the name of a shipped one."""
+        if Path(name_or_dir).is_dir():
+            return cls.load(name_or_dir, verbose=verbose)
+        return cls.pretrained(str(name_or_dir), verbose=verbose)
 
     def __repr__(self):
         state = f"{len(self.speakers_)} speakers, emotions={self.emotions_}" if hasattr(self, "model_") else "unfitted"

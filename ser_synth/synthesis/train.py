@@ -94,13 +94,18 @@ class AcousticTrainer(keras.Model):
     """
 
     def __init__(self, generator: AcousticModel, train_config: SynthTrainConfig | None = None,
-                 discriminator: SpectrogramDiscriminator | None = None, **kwargs):
+                 discriminator: SpectrogramDiscriminator | None = None, critic=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.train_config = tc = SynthTrainConfig.from_dict(train_config)
         self.discriminator = discriminator
         self.use_gan = False
-        names = ("loss", "mel_l1", "linear_l1", "duration", "prior", "d_loss", "adversarial", "feature_matching")
+        self.critic = critic if tc.critic_weight > 0 else None
+        if self.critic is not None:
+            # synthesizer emotion row -> critic class column (-1: the critic cannot hear it)
+            classes = critic.classes_.tolist()
+            self._critic_columns = tf.constant([classes.index(e) if e in classes else -1 for e in generator.acoustic_config.emotions], tf.int32)
+        names = ("loss", "mel_l1", "linear_l1", "duration", "prior", "d_loss", "adversarial", "feature_matching", "critic_ce", "critic_acc")
         self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
         if discriminator is not None:
             n_mels = generator.audio_config.n_mels
@@ -149,6 +154,11 @@ class AcousticTrainer(keras.Model):
                 adv, fm = generator_losses(d_real, disc(fake, batch["emotion"], crops=crops))
                 loss = loss + tc.gan_weight * (adv + tc.feature_matching_weight * fm)
                 parts.update(d_loss=d_loss, adversarial=adv, feature_matching=fm)
+            if self.critic is not None:
+                ce, acc = self.critic_loss(out["mel_post"], batch["emotion"])
+                ramp = tf.cast(self.optimizer.iterations + 1, tf.float32) / float(max(1, self.train_config.critic_ramp_steps))
+                loss = loss + self.train_config.critic_weight * tf.minimum(1.0, ramp) * ce
+                parts.update(critic_ce=ce, critic_acc=acc)
         variables = self.generator.trainable_variables
         grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), 1.0)
         self.optimizer.apply_gradients(zip(grads, variables))
@@ -157,6 +167,20 @@ class AcousticTrainer(keras.Model):
             d_grads, _ = tf.clip_by_global_norm(d_tape.gradient(d_loss, d_vars), 1.0)
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         return self._update({"loss": loss, **parts})
+
+    def critic_loss(self, log_mel, emotion):
+        """Cross-entropy of the frozen critic toward the intended emotion, and its accuracy,
+        over the batch items whose emotion the critic knows (gradients reach the generator
+        through the critic)."""
+        cols = tf.gather(self._critic_columns, tf.cast(emotion, tf.int32))
+        known = cols >= 0
+        probs = self.critic.log_mel_probabilities(log_mel, training=False)
+        target = tf.one_hot(tf.maximum(cols, 0), tf.shape(probs)[-1])
+        ce = -tf.reduce_sum(target * tf.math.log(probs + 1e-7), -1)
+        w = tf.cast(known, tf.float32)
+        n = tf.maximum(tf.reduce_sum(w), 1.0)
+        acc = tf.reduce_sum(w * tf.cast(tf.equal(tf.argmax(probs, -1, output_type=tf.int32), cols), tf.float32)) / n
+        return tf.reduce_sum(w * ce) / n, acc
 
     def test_step(self, batch):
         loss, parts, _ = self.losses_for(batch, training=False)

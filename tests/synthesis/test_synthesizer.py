@@ -46,11 +46,28 @@ def test_fit_synthesize_save_load(tiny_audio_config, tmp_path):
                                        intensities=[1.0, 0.0], speakers="espeak/m1", return_mel=True)
     assert all(w.dtype == np.float32 and w.ndim == 1 and np.isfinite(w).all() for w in waves)
     assert mels[0].shape[1] == 16 and np.isfinite(mels[0]).all()
+    # trained on neutral + sad only: "sad" is still row 3 of the model's emotion table, not row 1
+    import tensorflow as tf
+
+    from ser_synth.synthesis.text import TextEncoder
+
+    _, (mel,) = syn.synthesize_batch(["Hello there."], emotions="sad", speakers="espeak/m1", return_mel=True)
+    direct = syn.model_({"tokens": tf.constant(TextEncoder().encode("Hello there.")[None]), "emotion": tf.constant([3]),
+                         "intensity": tf.constant([1.0]), "speaker": tf.constant([1])})["mel_post"][0].numpy()
+    np.testing.assert_allclose(mel, direct[:len(mel)], atol=1e-4)
     syn.save(tmp_path / "syn")
     back = EmotionalSynthesizer.load(tmp_path / "syn")
     assert back.speakers_ == syn.speakers_ and back.emotions_ == syn.emotions_
     np.testing.assert_allclose(back.synthesize("Hello there.", emotion="sad", speaker="espeak/m1"),
                                syn.synthesize("Hello there.", emotion="sad", speaker="espeak/m1"), atol=1e-4)
+    # fine-tune continues the same model: weights move, history grows, other speakers are left out
+    before = [w.copy() for w in back.model_.get_weights()]
+    stranger = Utterance(path=recs[0].path, emotion="sad", speaker="other/9", corpus="x", text="Hello.")
+    assert back.fine_tune(list(recs) + [stranger], train_config={"steps": 3, "batch_size": 4}) is back
+    assert back.n_train_ == 8 and back.n_excluded_ == 1 and len(back.history_["mel_l1"]) == 3
+    assert any(not np.array_equal(a, b) for a, b in zip(before, back.model_.get_weights()))
+    with pytest.raises(DataError, match="no records from the model's speakers"):
+        back.fine_tune([stranger])
     for kwargs, exc, match in [({"emotion": "joy"}, DataError, "unknown emotion 'joy'"), ({"speaker": "x"}, DataError, "unknown speaker 'x'"),
                                ({"intensity": 2}, ConfigError, "intensity"), ({"text": ""}, TextError, "empty")]:
         kwargs = {"text": "hi", **kwargs}
