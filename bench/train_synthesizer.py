@@ -3,13 +3,17 @@
     python bench/train_synthesizer.py base   --out out/synth          # reconstruction warm-up
     python bench/train_synthesizer.py lstm   --out out/synth          # + reconstruction only
     python bench/train_synthesizer.py gan    --out out/synth          # + conditional GAN
+    python bench/train_synthesizer.py critic --out out/synth --from gan   # + critic-in-the-loop (ravdess8)
     python bench/train_synthesizer.py ship   --out out/synth --from gan
 
 Data: the embedded espeak-ng corpus (text coverage) plus RAVDESS actors 01-16 (real emotional
 speech, the actors as speakers; 17 and 18 stay unseen, as in the recognizers' recipes). The
 ``base`` stage trains on reconstruction (and duration / alignment) losses; ``lstm`` and ``gan``
 continue the same base for the same number of steps, without and with the discriminator, so
-the ablation differs only in the adversarial losses.
+the ablation differs only in the adversarial losses. ``critic`` continues a finished stage with
+the frozen ``ravdess8`` recognizer's cross-entropy toward the intended emotion added (and the
+same GAN setting as that stage); ``judge4``, which never heard ravdess8's or the synthesizer's
+speakers, checks the result (``ser-synth critique``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ CORPUS = {"n_sentences": 100, "seed": 0}
 BASE = {"steps": 2000, "batch_size": 16, "learning_rate": 1e-3, "gan_weight": 0.0, "seed": 0}
 BRANCH = {"steps": 800, "batch_size": 16, "learning_rate": 3e-4, "seed": 1}
 GAN = {"gan_weight": 1.0, "gan_warmup_steps": 0}
+CRITIC = {"steps": 400, "critic_weight": 0.5, "critic_ramp_steps": 100}
+CRITIC_MODEL = "ravdess8"
 
 
 def training_records(with_real: bool = True):
@@ -43,9 +49,9 @@ def training_records(with_real: bool = True):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stage", choices=["base", "lstm", "gan", "ship"])
+    ap.add_argument("stage", choices=["base", "lstm", "gan", "critic", "ship"])
     ap.add_argument("--out", default=str(ROOT / "out" / "synth"))
-    ap.add_argument("--from", dest="source", default="gan", help="ship: which stage to copy into the package")
+    ap.add_argument("--from", dest="source", default="gan", help="critic / ship: the stage to continue / to copy into the package")
     ap.add_argument("--embedded-only", action="store_true", help="leave RAVDESS out (the embedded-corpus-only model)")
     args = ap.parse_args()
 
@@ -65,6 +71,13 @@ def main():
     if args.stage == "base":
         syn = EmotionalSynthesizer(train_config=BASE, verbose=2)
         syn.fit(records, out_dir=out / "base")
+    elif args.stage == "critic":
+        from ser_synth.critic import EmotionCritic
+
+        syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
+        gan = {k: getattr(syn.train_config, k) for k in GAN}
+        syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "seed": 2}, critic=EmotionCritic(CRITIC_MODEL),
+                      out_dir=out / "critic")
     else:
         syn = EmotionalSynthesizer.load(out / "base", verbose=2)
         syn.fine_tune(records, train_config={**BRANCH, **(GAN if args.stage == "gan" else {})}, out_dir=out / args.stage)

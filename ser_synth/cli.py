@@ -46,9 +46,9 @@ def _load_config_file(path: str | None) -> dict:
 
 
 def _load_model(name_or_dir: str):
-    from ser_synth.recognition import EmotionRecognizer
+    from ser_synth.recognition import load_recognizer
 
-    return EmotionRecognizer.load_any(name_or_dir)
+    return load_recognizer(name_or_dir)
 
 
 def cmd_train(args) -> int:

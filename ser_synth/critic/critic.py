@@ -16,12 +16,13 @@ from ser_synth.exceptions import DataError, ModelError
 
 
 class EmotionCritic:
-    """A fitted :class:`~ser_synth.recognition.EmotionRecognizer` used as an emotion judge.
+    """A fitted recognizer used as an emotion judge.
 
     Parameters
     ----------
-    recognizer : EmotionRecognizer or str
-        A fitted recognizer, a saved folder, or a shipped name (``"core4"``, ``"ravdess8"``).
+    recognizer : EmotionRecognizer, ProsodicRecognizer or str
+        A fitted recognizer, a saved folder, or a shipped name (``"core4"``, ``"ravdess8"``,
+        ``"judge4"``). Only a log-mel CRNN reads log-mel frames; any recognizer hears waveforms.
 
     Attributes
     ----------
@@ -32,19 +33,26 @@ class EmotionCritic:
     """
 
     def __init__(self, recognizer="core4"):
-        from ser_synth.recognition import EmotionRecognizer
+        from ser_synth.recognition import EmotionRecognizer, ProsodicRecognizer, load_recognizer
 
         if isinstance(recognizer, (str, Path)):
-            recognizer = EmotionRecognizer.load_any(recognizer)
-        if not isinstance(recognizer, EmotionRecognizer):
-            raise ModelError(f"EmotionCritic needs an EmotionRecognizer, a saved folder or a shipped name; got {type(recognizer).__name__}")
+            recognizer = load_recognizer(recognizer)
+        if not isinstance(recognizer, (EmotionRecognizer, ProsodicRecognizer)):
+            raise ModelError(f"EmotionCritic needs an EmotionRecognizer or ProsodicRecognizer, a saved folder or a shipped name; "
+                             f"got {type(recognizer).__name__}")
         recognizer._check_fitted()
         self.recognizer = recognizer
         self.classes_ = recognizer.classes_
         self.audio_config = recognizer.audio_config
-        self._feature_kind = recognizer.model_config.features
+        # log-mel input needs the CRNN's own front-end; the prosodic judge only hears waveforms
+        self._feature_kind = recognizer.model_config.features if isinstance(recognizer, EmotionRecognizer) else "prosodic"
         self._heads = None
         self._mel_fn = None
+
+    @property
+    def reads_log_mel(self) -> bool:
+        """Whether :meth:`log_mel_probabilities` works (a log-mel CRNN)."""
+        return self._feature_kind == "logmel"
 
     # ------------------------------------------------------------------ log-mel path
     def _feature_heads(self):
@@ -76,9 +84,8 @@ class EmotionCritic:
         """
         import tensorflow as tf
 
-        if self._feature_kind != "logmel":
-            raise ModelError(f"this recognizer reads {self._feature_kind!r} features; only a log-mel recognizer can score log-mels "
-                             "directly (pass waveforms instead)")
+        if not self.reads_log_mel:
+            raise ModelError(f"this recognizer reads {self._feature_kind!r} features; only a log-mel CRNN can score log-mels")
         # very short inputs (an untrained synthesizer's few frames) are padded with silence up
         # to what the recognizer's pooling stages need
         min_frames = 2 ** (len(self.recognizer.model_config.conv_filters) + 1)
@@ -107,6 +114,9 @@ class EmotionCritic:
             raise DataError("no inputs given (empty list)")
         arrays = [np.asarray(x) for x in items] if all(isinstance(x, np.ndarray) or isinstance(x, list) for x in items) else None
         if arrays is not None and all(a.ndim == 2 for a in arrays):
+            if not self.reads_log_mel:
+                raise ModelError(f"this recognizer reads {self._feature_kind!r} features; only a log-mel CRNN can score log-mels "
+                                 "directly (pass waveforms instead)")
             n_mels = self.audio_config.n_mels
             for i, a in enumerate(arrays):
                 if a.shape[1] != n_mels or a.shape[0] < 1:

@@ -64,7 +64,7 @@ def critique(synthesizer, critic, judge=None, *, emotions: Sequence[str] | None 
                                                intensities=[x[2] for x in items], speakers=[x[3] for x in items], return_mel=True)
     intended, levels = [x[1] for x in items], [x[2] for x in items]
     # the critic reads the predicted log-mel when both share one front-end, else the waveform
-    heard_by_critic = mels if synthesizer.audio_config == critic.audio_config else waves
+    heard_by_critic = mels if critic.reads_log_mel and synthesizer.audio_config == critic.audio_config else waves
     out_dir = Path(out_dir) if out_dir is not None else None
     rep = critic.report(heard_by_critic, intended, classes=shared, intensities=levels, out_dir=out_dir, prefix="critic_")
     result = {"n": len(items), "emotions": shared, "critic_input": "log_mel" if heard_by_critic is mels else "waveform", "speakers": sorted(set(x[3] for x in items)), "sentence_seed": seed,

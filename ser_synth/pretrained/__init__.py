@@ -7,17 +7,22 @@ from pathlib import Path
 from ser_synth.exceptions import ModelError
 
 _ROOT = Path(__file__).resolve().parent
+_MODEL_FILES = ("model.keras", "prosodic.json")  # Keras models; the prosodic judge's weights
+
+
+def _is_model(path: Path) -> bool:
+    return path.is_dir() and any((path / f).is_file() for f in _MODEL_FILES)
 
 
 def available() -> list[str]:
     """Names of the shipped models."""
-    return sorted(p.name for p in _ROOT.iterdir() if p.is_dir() and (p / "model.keras").is_file())
+    return sorted(p.name for p in _ROOT.iterdir() if _is_model(p))
 
 
 def pretrained_path(name: str) -> Path:
     """Folder of a shipped model; :class:`ModelError` lists the valid names otherwise."""
     path = _ROOT / str(name)
-    if not (path / "model.keras").is_file():
+    if not _is_model(path):
         raise ModelError(f"no pretrained model named {name!r}; available: {', '.join(available()) or 'none'}")
     return path
 

@@ -122,3 +122,12 @@ def test_critique_a_synthesizer(critic, tmp_path):
     syn.fine_tune(recs, train_config={"steps": 2, "batch_size": 4, "critic_weight": 0.5, "critic_ramp_steps": 2}, critic=critic)
     assert len(syn.history_["critic_ce"]) == 1 and 0 <= syn.history_["critic_acc"][0] <= 1
     assert all(np.array_equal(a, b) for a, b in zip(before, critic.recognizer.model_.get_weights()))  # the critic stays frozen
+
+
+def test_prosodic_judge_hears_waveforms_only():
+    judge = EmotionCritic("judge4")
+    assert not judge.reads_log_mel
+    clips = [str(p) for p in SAMPLES[:2]]
+    assert judge.probabilities(clips).shape == (2, 4)
+    with pytest.raises(ModelError, match="only a log-mel CRNN can score log-mels"):
+        judge.probabilities([np.zeros((30, 64), np.float32)])

@@ -1,0 +1,204 @@
+"""``ProsodicRecognizer``: utterance-level prosodic and spectral statistics + logistic regression.
+
+Built unlike the CRNN on purpose (hand-made features of pitch, loudness, timing and spectral
+shape; a linear classifier), so it can serve as an independent judge of synthesized speech:
+it shares no weights, features or training speakers with the critic it checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ser_synth.audio.config import AudioConfig
+from ser_synth.data.records import Utterance
+from ser_synth.exceptions import ConfigError, DataError, NotFittedError
+
+FORMAT_VERSION = 1
+_CONFIG_FILE = "prosodic.json"
+N_MFCC = 13
+
+
+def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Prosodic and spectral statistics of one waveform ``[samples]`` -> ``[FEATURE_DIM]`` float32.
+
+    Pitch (YIN, 60-500 Hz, on loud low-ZCR frames): log-F0 mean, std, 10/90th percentiles,
+    slope (octaves/s) and voiced fraction; loudness (RMS dB relative to the utterance peak):
+    mean, std, 10/90th percentiles, and the share of pause frames; spectral: centroid, roll-off,
+    flatness and ZCR means and stds, long-term spectral tilt (dB per octave); 13 MFCC means and
+    stds and delta-MFCC stds; onset rate per second. Hop 10 ms, window 64 ms.
+    """
+    import librosa
+
+    hop, n_fft = sample_rate // 100, 1024
+    y = np.asarray(y, np.float32)
+    if len(y) < n_fft:
+        y = np.pad(y, (0, n_fft - len(y)))
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop)) ** 2
+    rms_db = 10 * np.log10(np.maximum(S.mean(0), 1e-12))
+    rms_db = rms_db - rms_db.max()
+    loud = rms_db > -30
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop)[0][:S.shape[1]]
+    f0 = librosa.yin(y, fmin=60, fmax=500, sr=sample_rate, frame_length=n_fft, hop_length=hop)[:S.shape[1]]
+    voiced = loud[:len(f0)] & (zcr[:len(f0)] < 0.15)
+    lf0 = np.log2(f0[voiced]) if voiced.sum() >= 3 else np.zeros(3)
+    t = np.arange(len(f0))[voiced] * hop / sample_rate if voiced.sum() >= 3 else np.arange(3.0)
+    slope = float(np.polyfit(t, lf0, 1)[0]) if np.ptp(t) > 0 else 0.0
+    pitch = [lf0.mean(), lf0.std(), np.percentile(lf0, 10), np.percentile(lf0, 90), slope, voiced.mean()]
+    energy = [rms_db.mean(), rms_db.std(), np.percentile(rms_db, 10), np.percentile(rms_db, 90), (~loud).mean()]
+    spec = []
+    for f in (librosa.feature.spectral_centroid(S=S, sr=sample_rate)[0] / 1000.0,
+              librosa.feature.spectral_rolloff(S=S, sr=sample_rate)[0] / 1000.0,
+              librosa.feature.spectral_flatness(S=S)[0], zcr):
+        f = f[:S.shape[1]][loud[:len(f)]] if loud.any() else f
+        spec += [f.mean(), f.std()]
+    freqs = librosa.fft_frequencies(sr=sample_rate, n_fft=n_fft)[1:]
+    ltas = 10 * np.log10(np.maximum(S[1:, loud].mean(1) if loud.any() else S[1:].mean(1), 1e-12))
+    tilt = float(np.polyfit(np.log2(freqs), ltas, 1)[0])
+    mel = librosa.feature.melspectrogram(S=S, sr=sample_rate, n_mels=40)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=N_MFCC)
+    d = librosa.feature.delta(mfcc, width=min(9, mfcc.shape[1] - (1 - mfcc.shape[1] % 2))) if mfcc.shape[1] >= 3 else np.zeros_like(mfcc)
+    onsets = librosa.onset.onset_detect(y=y, sr=sample_rate, hop_length=hop)
+    rate = len(onsets) / max(len(y) / sample_rate, 1e-3)
+    out = np.concatenate([pitch, energy, spec, [tilt], mfcc.mean(1), mfcc.std(1), d.std(1), [rate]]).astype(np.float32)
+    return np.nan_to_num(out)
+
+
+FEATURE_DIM = 6 + 5 + 8 + 1 + 3 * N_MFCC + 1
+
+
+class ProsodicRecognizer:
+    """Speech emotion from utterance statistics (:func:`utterance_features`) with a balanced,
+    L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``).
+
+    Parameters
+    ----------
+    audio_config : AudioConfig, optional
+        Only its ``sample_rate`` is used (inputs are resampled to it).
+    C : float
+        Inverse regularisation strength.
+    trim_db : float
+        Leading/trailing silence below the peak by this much is cut before the features.
+    verbose : int
+
+    Attributes
+    ----------
+    classes_ : np.ndarray of str
+    train_speakers_ : list of str
+    mean_, scale_, coef_, intercept_ : np.ndarray
+        Feature standardisation and the linear model (saved as JSON; no pickles).
+    """
+
+    def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0, verbose: int = 0):
+        self.audio_config = AudioConfig.from_dict(audio_config)
+        if not C > 0:
+            raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
+        self.C, self.trim_db, self.verbose = float(C), float(trim_db), verbose
+
+    def features(self, X) -> np.ndarray:
+        """``[n, FEATURE_DIM]`` for records, audio paths or waveforms at the config rate."""
+        from ser_synth.audio.validation import check_audio
+        from ser_synth.data.loading import load_waveforms
+
+        X = [X] if isinstance(X, (str, Path, Utterance)) or (isinstance(X, np.ndarray) and X.ndim == 1) else list(X)
+        if not X:
+            raise DataError("no inputs given (empty list)")
+        if all(isinstance(x, (str, Path, Utterance)) for x in X):
+            waves = load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], self.audio_config,
+                                   trim_db=self.trim_db, verbose=self.verbose)
+        else:
+            import librosa
+
+            waves = []
+            for i, x in enumerate(X):
+                y = check_audio(np.asarray(x), min_samples=self.audio_config.min_samples, name=f"waveform {i}")
+                if self.trim_db:
+                    y = librosa.effects.trim(y, top_db=self.trim_db)[0]
+                waves.append(y)
+        return np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves])
+
+    def fit(self, X: Sequence[Utterance], y: Sequence[str] | None = None) -> "ProsodicRecognizer":
+        """Fit on records (labels from them) or on inputs + ``y``. Returns self."""
+        from sklearn.linear_model import LogisticRegression
+
+        X = list(X)
+        if y is None:
+            if not all(isinstance(r, Utterance) for r in X):
+                raise DataError("fit() needs y unless X are Utterance records")
+            y = [r.emotion for r in X]
+        y = np.asarray(list(y), dtype=str)
+        if len(y) != len(X) or len(set(y)) < 2:
+            raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y))}")
+        F = self.features(X)
+        self.mean_, self.scale_ = F.mean(0), np.maximum(F.std(0), 1e-6)
+        clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
+        clf.fit((F - self.mean_) / self.scale_, y)
+        self.classes_ = clf.classes_.astype(str)
+        self.coef_, self.intercept_ = clf.coef_, clf.intercept_
+        self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("this ProsodicRecognizer is not fitted yet; call fit() or load() first")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """``[n, len(classes_)]``, columns follow ``classes_``."""
+        self._check_fitted()
+        z = ((self.features(X) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        if z.shape[1] == 1:  # binary: scikit-learn keeps one column
+            z = np.concatenate([-z, z], 1) / 2
+        z = z - z.max(1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), 1)]
+
+    def evaluate(self, records: Sequence[Utterance]) -> dict:
+        """Report on records whose emotion is in ``classes_`` (see ``evaluation_report``)."""
+        from ser_synth.recognition.metrics import evaluation_report
+
+        self._check_fitted()
+        kept = [r for r in records if r.emotion in set(self.classes_)]
+        if not kept:
+            raise DataError(f"no utterance has an emotion the model knows ({self.classes_.tolist()})")
+        rep = evaluation_report([r.emotion for r in kept], self.predict_proba(kept), self.classes_.tolist(), [r.speaker for r in kept])
+        rep["n_excluded"] = len(records) - len(kept)
+        rep["excluded_emotions"] = sorted({r.emotion for r in records} - set(self.classes_))
+        rep["speaker_disjoint"] = not (set(self.train_speakers_) & {r.speaker for r in kept})
+        return rep
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``prosodic.json`` (config + weights) atomically into folder ``path``."""
+        from ser_synth.utils import atomic_directory
+
+        self._check_fitted()
+        path = Path(path)
+        meta = {"format_version": FORMAT_VERSION, "kind": "ProsodicRecognizer", "audio_config": self.audio_config.to_dict(),
+                "C": self.C, "trim_db": self.trim_db, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+        with atomic_directory(path) as tmp:
+            (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, verbose: int = 0) -> "ProsodicRecognizer":
+        from ser_synth.utils import read_saved_folder
+
+        path, meta = read_saved_folder(path, model_file=_CONFIG_FILE, config_file=_CONFIG_FILE, format_version=FORMAT_VERSION,
+                                       kind="ProsodicRecognizer")
+        obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"], verbose=verbose)
+        obj.classes_ = np.asarray(meta["classes"], dtype=str)
+        obj.train_speakers_ = meta["train_speakers"]
+        for k in ("mean", "scale", "coef", "intercept"):
+            setattr(obj, f"{k}_", np.asarray(meta[k], np.float32))
+        if obj.mean_.shape != (FEATURE_DIM,):
+            raise DataError(f"{str(path)!r} holds {obj.mean_.shape[0]} features; this ser_synth computes {FEATURE_DIM}")
+        return obj
+
+    def __repr__(self):
+        return f"ProsodicRecognizer(classes={self.classes_.tolist()})" if hasattr(self, "coef_") else "ProsodicRecognizer(unfitted)"
