@@ -56,6 +56,8 @@ bench: install
 	$(PY) bench/griffin_lim.py --json out/bench/griffin_lim.json
 	$(PY) bench/synthetic_corpus.py --json out/bench/synthetic_corpus.json
 	$(PY) bench/rule_based_emotion.py --json out/bench/rule_based_emotion.json
+	$(PY) bench/synthesis_speed.py --json out/bench/synthesis_speed.json
+	$(PY) -m ser_synth.cli critique --n 12 --json out/bench/critique.json --plots out/bench/critique
 
 clean:
 	rm -rf out .pytest_cache

@@ -4,7 +4,7 @@ HTML page with audio players; the shipped ``core4`` recognizer says how each fil
     python examples/generate_emotional_speech.py --out out/generate [--text "..."] [--model synthesizer|DIR|rule-based]
         [--speaker S] [--emotions neutral,happy,sad,angry,fearful,surprised] [--intensities 0.5,1.0]
 
-The default ``--model synthesizer`` is the shipped LSTM+GAN synthesizer; ``--model rule-based``
+The default ``--model synthesizer`` is the shipped synthesizer (LSTM acoustic model + Griffin-Lim); ``--model rule-based``
 is the espeak-ng + prosody-rules baseline; a folder written by ``ser-synth train-synthesizer``
 is your own model.
 """

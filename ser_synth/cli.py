@@ -209,6 +209,8 @@ def cmd_critique(args) -> int:
 
     syn = EmotionalSynthesizer.load_any(args.synthesizer)
     critic = EmotionCritic(args.critic)
+    if args.judge and args.judge.lower() == "none":
+        args.judge = None
     judge = EmotionCritic(args.judge) if args.judge else None
     emotions = parse_emotions(args.emotions)
     result = critique(syn, critic, judge, emotions=emotions, n=args.n, out_dir=args.plots)
@@ -267,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--speaker", help="speaker id of the model (default: its first; espeak/m1 for rule-based)")
     sy.add_argument("--model", default=DEFAULT_SYNTHESIZER,
                     help=f"saved synthesizer folder, a shipped name (default: {DEFAULT_SYNTHESIZER!r}, the pretrained "
-                         f"LSTM+GAN model), or {RULE_BASED!r} (the espeak-ng + prosody-rules baseline)")
+                         f"LSTM acoustic model), or {RULE_BASED!r} (the espeak-ng + prosody-rules baseline)")
     sy.add_argument("-o", "--output", required=True, help="output .wav/.flac/.ogg")
     sy.set_defaults(func=cmd_synthesize)
 
@@ -283,8 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     cr = sub.add_parser("critique", help="synthesize new sentences and score their emotion with a critic (and a judge)")
     cr.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"saved folder or shipped name (default {DEFAULT_SYNTHESIZER!r})")
-    cr.add_argument("--critic", default="core4", help="recognizer folder or shipped name (default core4)")
-    cr.add_argument("--judge", help="an independent recognizer (folder or shipped name) that also listens, to the waveforms")
+    cr.add_argument("--critic", default="ravdess8", help="recognizer folder or shipped name (default ravdess8, the critic the "
+                                                           "shipped synthesizer was fine-tuned against)")
+    cr.add_argument("--judge", default="judge4", help="an independent recognizer (folder or shipped name) that hears the waveforms "
+                                                      "(default judge4, which never heard the critic's or synthesizer's speakers); "
+                                                      "'none' for no judge")
     cr.add_argument("--emotions", help="subset of the emotions the synthesizer and critic share (default: all of them)")
     cr.add_argument("--n", type=int, default=12, help="new sentences, each spoken in every emotion (default 12)")
     cr.add_argument("--json", help="write the figures here")

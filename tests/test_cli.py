@@ -148,3 +148,13 @@ def test_train_synthesizer_then_synthesize(tmp_path, capsys, monkeypatch):
     code, out, err = _run(["synthesize", "Good morning.", "--emotion", "sad", "--model", str(tmp_path / "run" / "model"),
                            "-o", str(tmp_path / "out.wav")], capsys)
     assert code == 0 and (tmp_path / "out.wav").is_file(), err
+
+
+@pytest.mark.slow
+def test_critique_with_shipped_models(tmp_path, capsys):
+    code, out, err = _run(["critique", "--n", "2", "--json", str(tmp_path / "c.json"), "--plots", str(tmp_path / "p")], capsys)
+    assert code == 0, err
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert result["critic"] == "ravdess8" and result["judge"] == "judge4" and result["n"] == 8
+    assert {"critic_accuracy", "judge_accuracy", "confusion", "prob_by_intensity"} <= set(result)
+    assert (tmp_path / "p" / "index.html").is_file() and "judge (judge4)" in out

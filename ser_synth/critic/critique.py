@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from ser_synth.exceptions import ConfigError, DataError
 

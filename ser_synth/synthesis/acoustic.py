@@ -55,6 +55,14 @@ def _conv_stack(n, channels, kernel, dropout, prefix, activation="relu"):
     return layers
 
 
+def _bilstm(units: int, name: str) -> keras.layers.Bidirectional:
+    # Both directions are built here: left alone, Bidirectional makes the backward layer by
+    # serialising the forward one, and while a model loads, Keras' object-sharing cache can
+    # hand back another layer's config (object ids get reused), which failed a second load.
+    return keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True),
+                                      backward_layer=keras.layers.LSTM(units, return_sequences=True, go_backwards=True), name=name)
+
+
 def _run(layers, x, training, mask=None):
     for layer in layers:
         x = layer(x, training=training) if isinstance(layer, keras.layers.Dropout) else layer(x)
@@ -93,7 +101,7 @@ class AcousticModel(keras.Model):
         d, n_mels = ac.encoder_dim, self.audio_config.n_mels
         self.embedding = keras.layers.Embedding(self.vocab_size, d, name="symbol_embedding")
         self.encoder_convs = _conv_stack(ac.encoder_convs, d, ac.kernel_size, ac.dropout, "encoder")
-        self.encoder_lstm = keras.layers.Bidirectional(keras.layers.LSTM(d // 2, return_sequences=True), name="encoder_lstm")
+        self.encoder_lstm = _bilstm(d // 2, "encoder_lstm")
         self.emotion_mixer = EmotionMixer(len(ac.emotions), ac.emotion_dim, ac.emotions.index("neutral"), name="emotion")
         self.speaker_embedding = keras.layers.Embedding(ac.n_speakers, ac.speaker_dim, name="speaker_embedding")
         self.condition = keras.layers.Dense(d, name="condition")
@@ -101,8 +109,7 @@ class AcousticModel(keras.Model):
         self.duration_convs = _conv_stack(2, ac.duration_channels, 3, ac.dropout, "duration")
         self.duration_out = keras.layers.Dense(1, name="duration_out")
         self.decoder_in = keras.layers.Dense(ac.decoder_units, activation="relu", name="decoder_in")
-        self.decoder_lstms = [keras.layers.Bidirectional(keras.layers.LSTM(ac.decoder_units // 2 or 1, return_sequences=True), name=f"decoder_lstm{i}")
-                              for i in range(ac.decoder_layers)]
+        self.decoder_lstms = [_bilstm(ac.decoder_units // 2 or 1, f"decoder_lstm{i}") for i in range(ac.decoder_layers)]
         self.mel_out = keras.layers.Dense(n_mels, name="mel_out")
         self.postnet = _conv_stack(ac.postnet_layers, ac.postnet_channels, 5, ac.dropout, "postnet", activation="tanh")
         self.postnet_out = keras.layers.Conv1D(n_mels, 5, padding="same", name="postnet_out")
