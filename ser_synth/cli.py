@@ -224,6 +224,14 @@ def cmd_critique(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from ser_synth.serving import export_model
+
+    dest = export_model(args.model, args.out, version=args.version)
+    print(f"exported {args.model} to {dest} (TF Serving layout: <base>/<name>/<version>)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ser_synth import __version__
 
@@ -295,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--json", help="write the figures here")
     cr.add_argument("--plots", help="folder for confusion and intensity plots, audio and index.html")
     cr.set_defaults(func=cmd_critique)
+
+    ex = sub.add_parser("export", help="write a SavedModel in TF Serving's layout")
+    ex.add_argument("--model", required=True, help=f"saved recognizer or synthesizer folder, or a shipped name "
+                                                   f"(ravdess8, core4, {DEFAULT_SYNTHESIZER})")
+    ex.add_argument("--out", required=True, help="<base>/<name>; the version folder goes inside")
+    ex.add_argument("--version", type=int, help="version number (default: one more than the highest there)")
+    ex.set_defaults(func=cmd_export)
     return p
 
 

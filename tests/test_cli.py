@@ -31,6 +31,8 @@ def _run(args, capsys):
     (["critique", "--critic", "nope"], "no pretrained model named 'nope'"),
     (["critique", "--emotions", "joyful"], "unknown emotion 'joyful'"),
     (["critique", "--n", "0"], "critique needs n > 0"),
+    (["export", "--model", "judge4", "--out", "x"], "neither a saved recognizer nor a saved synthesizer"),
+    (["export", "--model", "core4", "--out", "x", "--version", "-1"], "version must be a positive int, got -1"),
 ])
 def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -158,3 +160,9 @@ def test_critique_with_shipped_models(tmp_path, capsys):
     assert result["critic"] == "ravdess8" and result["judge"] == "judge4" and result["n"] == 8
     assert {"critic_accuracy", "judge_accuracy", "confusion", "prob_by_intensity"} <= set(result)
     assert (tmp_path / "p" / "index.html").is_file() and "judge (judge4)" in out
+
+
+def test_export_recognizer_layout(tmp_path, capsys):
+    code, out, err = _run(["export", "--model", "ravdess8", "--out", str(tmp_path / "models" / "ravdess8"), "--version", "2"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "models" / "ravdess8" / "2" / "saved_model.pb").is_file() and "exported ravdess8" in out

@@ -227,16 +227,27 @@ def tf_normalize(texts):
     return tf.strings.strip(s)
 
 
-def tf_encode(texts):
+def character_table():
+    """``tf.lookup.StaticHashTable`` from Unicode code point to character id (-1: not a symbol).
+
+    Make it once and keep it on a ``tf.Module`` when the encoding goes into a SavedModel."""
+    import tensorflow as tf
+
+    keys = tf.constant([ord(c) for c in CHARACTERS[2:]], tf.int32)
+    return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, tf.range(2, len(CHARACTERS), dtype=tf.int32)), default_value=-1)
+
+
+def tf_encode(texts, table=None):
     """Character ids in TF ops: ``string [batch]`` -> (``int32 [batch, max_len]`` zero-padded, ``int32 [batch]`` lengths).
 
     Same ids as ``TextEncoder("characters").encode`` for normalised text; EOS appended.
+    ``table`` is a :func:`character_table` (made here if not given).
     """
     import tensorflow as tf
 
     codes = tf.strings.unicode_decode(tf.convert_to_tensor(texts, tf.string), "UTF-8")
-    keys = tf.constant([ord(c) for c in CHARACTERS[2:]], tf.int32)
-    table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, tf.range(2, len(CHARACTERS), dtype=tf.int32)), default_value=-1)
+    if table is None:
+        table = character_table()
     ids = tf.ragged.map_flat_values(table.lookup, codes)
     ids = tf.ragged.boolean_mask(ids, ids >= 0)
     eos = tf.ones([ids.nrows(), 1], tf.int32)

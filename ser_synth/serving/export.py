@@ -1,0 +1,162 @@
+"""Export recognizers and synthesizers in TF Serving's layout: ``<base>/<name>/<version>/``.
+
+Signatures (all core TF ops, so ``tensorflow/serving`` loads them):
+
+- recognizer ``serving_default``: ``waveform`` float32 ``[batch, samples]`` at the config rate
+  -> ``probabilities`` ``[batch, classes]``, ``label`` string ``[batch]``; ``recognize_wav``:
+  ``wav`` string scalar (16-bit PCM WAV bytes at the config rate, any channels) -> the same
+  for that one clip, after the silence trim the Python facade applies.
+- synthesizer ``serving_default``: ``text``, ``emotion`` string ``[batch]``, ``intensity``
+  float32 ``[batch]``, ``griffin_lim_iters`` int32 scalar -> ``waveform`` ``[batch, samples]``,
+  ``lengths`` int32 ``[batch]`` (valid samples per row), ``log_mel`` ``[batch, frames, n_mels]``;
+  ``with_speaker``: the same plus ``speaker`` string ``[batch]``. Unknown emotions or
+  speakers fail the request with a message listing the valid ones. Text is normalised and
+  encoded by TF string ops (:func:`ser_synth.synthesis.text.tf_normalize`), which read
+  digits one by one; normalise numbers with :func:`normalize_text` first for better reading.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ser_synth.exceptions import ConfigError, ModelError
+
+
+def _version_dir(out: str | Path, version: int | None) -> Path:
+    out = Path(out)
+    if version is None:
+        existing = [int(p.name) for p in out.glob("*") if p.is_dir() and p.name.isdigit()] if out.is_dir() else []
+        version = max(existing, default=0) + 1
+    if isinstance(version, bool) or not isinstance(version, int) or version <= 0:
+        raise ConfigError(f"export version must be a positive int, got {version!r}")
+    return out / str(version)
+
+
+def _save(tracked: list, endpoints: dict, dest: Path) -> Path:
+    """Write with Keras' ``ExportArchive`` (its variable tracking is what TF1-style loaders such
+    as TF Serving and ``saved_model_cli run`` restore from; a plain ``tf.saved_model.save`` of a
+    module holding a Keras 3 model loaded in TF2 but not there), atomically: a crash leaves no
+    half-written version for TF Serving to pick up."""
+    import keras
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    archive = keras.export.ExportArchive()
+    for t in tracked:
+        archive.track(t)
+    for name, fn in endpoints.items():
+        archive.add_endpoint(name, fn)
+    archive.write_out(str(tmp), verbose=False)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    return dest
+
+
+def _string_table(keys):
+    import tensorflow as tf
+
+    return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(tf.constant(list(keys)), tf.range(len(keys), dtype=tf.int32)), -1)
+
+
+def export_recognizer(recognizer, out: str | Path, *, version: int | None = None) -> Path:
+    """Export a fitted :class:`~ser_synth.recognition.EmotionRecognizer`; returns the version folder."""
+    import tensorflow as tf
+
+    from ser_synth.data.pipeline import trim_silence_tf
+
+    recognizer._check_fitted()
+    dest = _version_dir(out, version)
+    cfg, trim_db = recognizer.audio_config, recognizer.train_config.trim_db
+    model = recognizer.model_
+    classes = tf.constant(recognizer.classes_.tolist())
+
+    def predict(x):
+        p = model(x, training=False)["emotion"]
+        return {"probabilities": p, "label": tf.gather(classes, tf.argmax(p, -1))}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
+    def serving_default(waveform):
+        return predict(waveform)
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="wav")])
+    def recognize_wav(wav):
+        audio, rate = tf.audio.decode_wav(wav)
+        tf.debugging.assert_equal(rate, cfg.sample_rate, message=f"WAV must be at {cfg.sample_rate} Hz")
+        y = tf.reduce_mean(audio, axis=-1)
+        if trim_db:
+            y = trim_silence_tf(y, trim_db)
+        y = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])
+        return predict(y[None])
+
+    return _save([model], {"serving_default": serving_default, "recognize_wav": recognize_wav}, dest)
+
+
+def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = None) -> Path:
+    """Export a fitted :class:`~ser_synth.synthesis.EmotionalSynthesizer` (characters model)."""
+    import tensorflow as tf
+
+    from ser_synth.audio.griffin_lim import griffin_lim
+    from ser_synth.synthesis.text import character_table, tf_encode, tf_normalize
+
+    synthesizer._check_fitted()
+    if synthesizer.acoustic_config.symbols != "characters":
+        raise ModelError("only a characters model can take raw text in an exported graph (phonemes need espeak-ng)")
+    dest = _version_dir(out, version)
+    cfg = synthesizer.audio_config
+    model = synthesizer.model_
+    chars = character_table()
+    # emotions the synthesizer was trained on -> their rows in the model's emotion table
+    emotions = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
+        tf.constant(synthesizer.emotions_), tf.constant([synthesizer.emotion_index(e) for e in synthesizer.emotions_], tf.int32)), -1)
+    speakers = _string_table(synthesizer.speakers_)
+    emo_msg = f"unknown emotion; this synthesizer speaks {', '.join(synthesizer.emotions_)}"
+    spk_msg = f"unknown speaker; this synthesizer has {', '.join(synthesizer.speakers_)}"
+
+    def synth(text, emotion, intensity, speaker_ids, iters):
+        emo = emotions.lookup(tf.strings.lower(tf.strings.strip(emotion)))
+        tf.debugging.assert_non_negative(emo, message=emo_msg)
+        tf.debugging.assert_non_negative(speaker_ids, message=spk_msg)
+        tokens, _ = tf_encode(tf_normalize(text), chars)
+        out = model({"tokens": tokens, "emotion": emo, "intensity": tf.clip_by_value(intensity, 0.0, 1.0),
+                            "speaker": speaker_ids}, training=False)
+        frames = out["frame_lengths"]
+        mag = tf.exp(out["linear"]) * tf.sequence_mask(frames, tf.shape(out["linear"])[1], dtype=tf.float32)[:, :, None]
+        wave = griffin_lim(mag, config=cfg, n_iter=iters)
+        return {"waveform": wave, "lengths": cfg.num_samples(frames), "log_mel": out["mel_post"]}
+
+    specs = [tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([None], tf.string, name="emotion"),
+             tf.TensorSpec([None], tf.float32, name="intensity")]
+    iters_spec = tf.TensorSpec([], tf.int32, name="griffin_lim_iters")
+
+    @tf.function(input_signature=[*specs, iters_spec])
+    def serving_default(text, emotion, intensity, griffin_lim_iters):
+        # the default speaker is the first one, as in EmotionalSynthesizer.synthesize
+        return synth(text, emotion, intensity, tf.zeros(tf.shape(text), tf.int32), griffin_lim_iters)
+
+    @tf.function(input_signature=[*specs, tf.TensorSpec([None], tf.string, name="speaker"), iters_spec])
+    def with_speaker(text, emotion, intensity, speaker, griffin_lim_iters):
+        return synth(text, emotion, intensity, speakers.lookup(speaker), griffin_lim_iters)
+
+    return _save([model, chars, emotions, speakers], {"serving_default": serving_default, "with_speaker": with_speaker}, dest)
+
+
+def export_model(name_or_dir: str | Path, out: str | Path, *, version: int | None = None) -> Path:
+    """Export a saved folder or shipped name (recognizer or synthesizer, told apart by its files)."""
+    from ser_synth.pretrained import pretrained_path
+
+    path = Path(name_or_dir)
+    if not path.is_dir():
+        path = pretrained_path(str(name_or_dir))
+    if (path / "synthesizer.json").is_file():
+        from ser_synth.synthesis import EmotionalSynthesizer
+
+        return export_synthesizer(EmotionalSynthesizer.load(path), out, version=version)
+    if (path / "recognizer.json").is_file():
+        from ser_synth.recognition import EmotionRecognizer
+
+        return export_recognizer(EmotionRecognizer.load(path), out, version=version)
+    raise ModelError(f"{str(name_or_dir)!r} is neither a saved recognizer nor a saved synthesizer (the prosodic judge is not a TF model)")
+
