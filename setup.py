@@ -24,6 +24,7 @@ setup(
         # espeak-ng (library + voice data) for the embedded corpus, rule-based baseline, phonemes
         "espeakng-loader>=0.2",
     ],
-    extras_require={"tfio": ["tensorflow-io>=0.37"], "test": ["pytest"]},
+    extras_require={"tfio": ["tensorflow-io>=0.37"], "test": ["pytest"],
+                    "serve": ["fastapi>=0.110", "uvicorn>=0.30", "websockets>=13"]},
     entry_points={"console_scripts": ["ser-synth=ser_synth.cli:main"]},
 )

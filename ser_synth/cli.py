@@ -232,6 +232,14 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from ser_synth.serving.service import ServiceConfig, serve
+
+    config = ServiceConfig(recognizer=args.recognizer, synthesizer=args.synthesizer)
+    serve(host=args.host, port=args.port, config=config)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ser_synth import __version__
 
@@ -310,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--out", required=True, help="<base>/<name>; the version folder goes inside")
     ex.add_argument("--version", type=int, help="version number (default: one more than the highest there)")
     ex.set_defaults(func=cmd_export)
+
+    sv = sub.add_parser("serve", help="REST + WebSocket service (FastAPI): /v1/recognize, /v1/synthesize, /v1/stream, /docs")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--recognizer", default="core4", help="recognizer folder or shipped name (default core4)")
+    sv.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"synthesizer folder or shipped name (default {DEFAULT_SYNTHESIZER})")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 
