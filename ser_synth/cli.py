@@ -227,6 +227,16 @@ def cmd_critique(args) -> int:
 def cmd_export(args) -> int:
     from ser_synth.serving import export_model
 
+    if args.tflite:
+        from ser_synth.serving.tflite import export_tflite
+
+        rec = _load_model(args.model)
+        if not hasattr(rec, "model_config"):
+            raise ConfigError(f"--tflite exports CRNN recognizers only; {args.model!r} is not one")
+        dest = export_tflite(rec, Path(args.out) / f"model_{args.tflite}.tflite", seconds=args.seconds, quantization=args.tflite)
+        print(f"exported {args.model} to {dest} (input float32 [1, {int(args.seconds * rec.audio_config.sample_rate)}], "
+              f"classes {', '.join(rec.classes_)})")
+        return 0
     dest = export_model(args.model, args.out, version=args.version)
     print(f"exported {args.model} to {dest} (TF Serving layout: <base>/<name>/<version>)")
     return 0
@@ -317,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    f"(ravdess8, core4, {DEFAULT_SYNTHESIZER})")
     ex.add_argument("--out", required=True, help="<base>/<name>; the version folder goes inside")
     ex.add_argument("--version", type=int, help="version number (default: one more than the highest there)")
+    ex.add_argument("--tflite", choices=["none", "dynamic"], help="write a builtins-only .tflite recognizer instead, with this "
+                                                                 "quantization (fixed-length input, see --seconds)")
+    ex.add_argument("--seconds", type=float, default=3.0, help="TFLite input length in seconds (default 3)")
     ex.set_defaults(func=cmd_export)
 
     sv = sub.add_parser("serve", help="REST + WebSocket service (FastAPI): /v1/recognize, /v1/synthesize, /v1/stream, /docs")

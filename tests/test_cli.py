@@ -33,6 +33,7 @@ def _run(args, capsys):
     (["critique", "--n", "0"], "critique needs n > 0"),
     (["export", "--model", "judge4", "--out", "x"], "neither a saved recognizer nor a saved synthesizer"),
     (["export", "--model", "core4", "--out", "x", "--version", "-1"], "version must be a positive int, got -1"),
+    (["export", "--model", "judge4", "--out", "x", "--tflite", "none"], "--tflite exports CRNN recognizers only"),
 ])
 def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -166,3 +167,9 @@ def test_export_recognizer_layout(tmp_path, capsys):
     code, out, err = _run(["export", "--model", "ravdess8", "--out", str(tmp_path / "models" / "ravdess8"), "--version", "2"], capsys)
     assert code == 0, err
     assert (tmp_path / "models" / "ravdess8" / "2" / "saved_model.pb").is_file() and "exported ravdess8" in out
+
+
+def test_export_tflite(tmp_path, capsys):
+    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "none", "--seconds", "1"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "model_none.tflite").is_file() and "[1, 16000]" in out
