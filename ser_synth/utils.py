@@ -130,3 +130,18 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+
+
+def bidirectional(rnn_cls, units: int, name: str):
+    """``keras.layers.Bidirectional`` of ``rnn_cls(units, return_sequences=True)`` with both
+    directions built here.
+
+    Left alone, Bidirectional makes its backward layer by serialising the forward one; while a
+    model loads, Keras' object-sharing cache can hand back another layer's config (object ids
+    get reused), and a second model load in one process failed with "Forward layer and
+    backward layer should have different go_backwards value".
+    """
+    import keras
+
+    return keras.layers.Bidirectional(rnn_cls(units, return_sequences=True),
+                                      backward_layer=rnn_cls(units, return_sequences=True, go_backwards=True), name=name)

@@ -7,7 +7,15 @@ import keras
 from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.frontend import make_frontend
 from ser_synth.recognition.config import ModelConfig
-from ser_synth.recognition.layers import AttentionPooling, FrequencyFlatten, GradientReversal, MeanMaxPooling, SpecAugment, UtteranceNorm
+from ser_synth.recognition.layers import (
+    AttentionPooling,
+    FrequencyFlatten,
+    GradientReversal,
+    MeanMaxPooling,
+    SpecAugment,
+    UtteranceNorm,
+)
+from ser_synth.utils import bidirectional
 
 _register = keras.saving.register_keras_serializable(package="ser_synth")
 
@@ -46,7 +54,7 @@ class CRNNBackbone(keras.Model):
         x = FrequencyFlatten(name="flatten_freq")(x)
         x = keras.layers.Dropout(mc.dropout / 2, name="rnn_dropout")(x)
         rnn_cls = keras.layers.LSTM if mc.rnn == "lstm" else keras.layers.GRU
-        x = keras.layers.Bidirectional(rnn_cls(mc.rnn_units, return_sequences=True), name="birnn")(x)
+        x = bidirectional(rnn_cls, mc.rnn_units, "birnn")(x)
         if mc.self_attention_heads:
             att = keras.layers.MultiHeadAttention(mc.self_attention_heads, key_dim=max(8, 2 * mc.rnn_units // mc.self_attention_heads), name="self_attention")(x, x)
             x = keras.layers.LayerNormalization(name="attention_norm")(keras.layers.Add(name="attention_residual")([x, att]))

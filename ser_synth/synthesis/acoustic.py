@@ -17,6 +17,7 @@ import tensorflow as tf
 from ser_synth.audio.config import AudioConfig
 from ser_synth.synthesis.alignment import expand_by_durations
 from ser_synth.synthesis.config import AcousticConfig
+from ser_synth.utils import bidirectional
 
 _register = keras.saving.register_keras_serializable(package="ser_synth")
 LINEAR_FLOOR = 1e-5  # floor of the linear magnitude before the log
@@ -56,11 +57,7 @@ def _conv_stack(n, channels, kernel, dropout, prefix, activation="relu"):
 
 
 def _bilstm(units: int, name: str) -> keras.layers.Bidirectional:
-    # Both directions are built here: left alone, Bidirectional makes the backward layer by
-    # serialising the forward one, and while a model loads, Keras' object-sharing cache can
-    # hand back another layer's config (object ids get reused), which failed a second load.
-    return keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True),
-                                      backward_layer=keras.layers.LSTM(units, return_sequences=True, go_backwards=True), name=name)
+    return bidirectional(keras.layers.LSTM, units, name)
 
 
 def _run(layers, x, training, mask=None):
