@@ -145,3 +145,23 @@ def bidirectional(rnn_cls, units: int, name: str):
 
     return keras.layers.Bidirectional(rnn_cls(units, return_sequences=True),
                                       backward_layer=rnn_cls(units, return_sequences=True, go_backwards=True), name=name)
+
+
+def check_fields(config, names, rule: str) -> None:
+    """Validate dataclass fields by ``rule``; :class:`ConfigError` names the class, field and value.
+
+    ``rule``: "positive int", "int >= 0", "> 0" or ">= 0".
+    """
+    from ser_synth.exceptions import ConfigError
+
+    tests = {
+        "positive int": lambda v: not isinstance(v, bool) and isinstance(v, int) and v > 0,
+        "int >= 0": lambda v: not isinstance(v, bool) and isinstance(v, int) and v >= 0,
+        "> 0": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0,
+        ">= 0": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+    }
+    article = "a " if rule == "positive int" else ("an " if rule.startswith("int") else "")
+    for name in names:
+        v = getattr(config, name)
+        if not tests[rule](v):
+            raise ConfigError(f"{type(config).__name__}.{name} must be {article}{rule}, got {v!r}")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ser_synth.utils import DictConfig
+from ser_synth.utils import DictConfig, check_fields
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,8 @@ class ServiceConfig(DictConfig):
     window_seconds: float = 2.0
 
     def __post_init__(self):
-        from ser_synth.exceptions import ConfigError
-
-        for name in ("max_upload_bytes", "max_text_chars"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                raise ConfigError(f"ServiceConfig.{name} must be a positive int, got {getattr(self, name)!r}")
-        for name in ("request_timeout_s", "window_seconds"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"ServiceConfig.{name} must be > 0, got {getattr(self, name)!r}")
+        check_fields(self, ("max_upload_bytes", "max_text_chars"), "positive int")
+        check_fields(self, ("request_timeout_s", "window_seconds"), "> 0")
 
 
 def create_app(config: "ServiceConfig | dict | None" = None):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ser_synth.emotions import canonical_emotion
 from ser_synth.exceptions import ConfigError
-from ser_synth.utils import DictConfig
+from ser_synth.utils import DictConfig, check_fields
 
 DEFAULT_EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
@@ -62,15 +62,9 @@ class AcousticConfig(DictConfig):
         if "neutral" not in emotions or len(set(emotions)) != len(emotions):
             raise ConfigError(f"AcousticConfig.emotions must be distinct and include 'neutral', got {list(self.emotions)}")
         object.__setattr__(self, "emotions", emotions)
-        for name in ("n_speakers", "encoder_dim", "kernel_size", "emotion_dim", "speaker_dim", "duration_channels",
-                     "decoder_units", "decoder_layers", "postnet_channels"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ConfigError(f"AcousticConfig.{name} must be a positive int, got {v!r}")
-        for name in ("encoder_convs", "postnet_layers", "linear_channels"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ConfigError(f"AcousticConfig.{name} must be an int >= 0, got {v!r}")
+        check_fields(self, ("n_speakers", "encoder_dim", "kernel_size", "emotion_dim", "speaker_dim", "duration_channels",
+                            "decoder_units", "decoder_layers", "postnet_channels"), "positive int")
+        check_fields(self, ("encoder_convs", "postnet_layers", "linear_channels"), "int >= 0")
         if self.encoder_dim % 2:
             raise ConfigError(f"AcousticConfig.encoder_dim must be even (two LSTM directions), got {self.encoder_dim}")
         if not 0 <= self.dropout < 1:
@@ -123,17 +117,8 @@ class SynthTrainConfig(DictConfig):
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-                raise ConfigError(f"SynthTrainConfig.{name} must be a positive int, got {v!r}")
-        for name in ("learning_rate", "discriminator_learning_rate", "max_seconds"):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"SynthTrainConfig.{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight", "critic_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"SynthTrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("gan_warmup_steps", "critic_ramp_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ConfigError(f"SynthTrainConfig.{name} must be an int >= 0, got {v!r}")
+        check_fields(self, ("steps", "batch_size"), "positive int")
+        check_fields(self, ("learning_rate", "discriminator_learning_rate", "max_seconds"), "> 0")
+        check_fields(self, ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight",
+                            "critic_weight"), ">= 0")
+        check_fields(self, ("gan_warmup_steps", "critic_ramp_steps"), "int >= 0")
