@@ -27,6 +27,12 @@ def pretrained_path(name: str) -> Path:
     return path
 
 
+def resolve_model(name_or_dir) -> Path:
+    """A saved model folder as given, or else the folder of the shipped model of that name."""
+    path = Path(name_or_dir)
+    return path if path.is_dir() else pretrained_path(str(name_or_dir))
+
+
 def model_card(name: str) -> str:
     """The model card (Markdown) of a shipped model."""
     return (pretrained_path(name) / "MODEL_CARD.md").read_text()

@@ -1,8 +1,6 @@
 """Speech emotion recognition: the CNN-LSTM (``EmotionRecognizer``) and a prosodic-statistics
 classifier (``ProsodicRecognizer``, the independent judge)."""
 
-from pathlib import Path
-
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 from ser_synth.recognition.prosodic import ProsodicRecognizer
 from ser_synth.recognition.recognizer import EmotionRecognizer
@@ -12,11 +10,9 @@ __all__ = ["EmotionRecognizer", "ModelConfig", "ProsodicRecognizer", "TrainConfi
 
 def load_recognizer(name_or_dir, *, verbose: int = 0):
     """Any saved recognizer folder or shipped name -> an ``EmotionRecognizer`` or ``ProsodicRecognizer``."""
-    from ser_synth.pretrained import pretrained_path
+    from ser_synth.pretrained import resolve_model
 
-    path = Path(name_or_dir)
-    if not path.is_dir():
-        path = pretrained_path(str(name_or_dir))
+    path = resolve_model(name_or_dir)
     if (path / "prosodic.json").is_file():
         return ProsodicRecognizer.load(path, verbose=verbose)
     return EmotionRecognizer.load(path, verbose=verbose)

@@ -290,9 +290,9 @@ class EmotionRecognizer:
     @classmethod
     def load_any(cls, name_or_dir: str | Path, *, verbose: int = 0) -> "EmotionRecognizer":
         """A saved recognizer folder, or else the name of a shipped one."""
-        if Path(name_or_dir).is_dir():
-            return cls.load(name_or_dir, verbose=verbose)
-        return cls.pretrained(str(name_or_dir), verbose=verbose)
+        from ser_synth.pretrained import resolve_model
+
+        return cls.load(resolve_model(name_or_dir), verbose=verbose)
 
     def __repr__(self):
         fitted = f"classes={self.classes_.tolist()}" if hasattr(self, "classes_") else "unfitted"

@@ -145,11 +145,9 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
 
 def export_model(name_or_dir: str | Path, out: str | Path, *, version: int | None = None) -> Path:
     """Export a saved folder or shipped name (recognizer or synthesizer, told apart by its files)."""
-    from ser_synth.pretrained import pretrained_path
+    from ser_synth.pretrained import resolve_model
 
-    path = Path(name_or_dir)
-    if not path.is_dir():
-        path = pretrained_path(str(name_or_dir))
+    path = resolve_model(name_or_dir)
     if (path / "synthesizer.json").is_file():
         from ser_synth.synthesis import EmotionalSynthesizer
 
