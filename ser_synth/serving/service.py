@@ -2,7 +2,10 @@
 
     ser-synth serve [--host 127.0.0.1] [--port 8000]
 
+- ``GET /`` -> a web page: upload or record audio and see the emotion bars; type a text, pick
+  an emotion, an intensity and a voice, and play the result with its spectrogram.
 - ``GET /healthz`` -> ``{"status": "ok", ...}``
+- ``GET /v1/info`` -> the recognizer's classes and the synthesizer's emotions and voices.
 - ``POST /v1/recognize``: the request body is an audio file (WAV/FLAC/OGG/MP3 bytes) ->
   ``{"label", "probabilities": {emotion: p}, "seconds"}``
 - ``POST /v1/synthesize``: JSON ``{"text", "emotion", "intensity", "speaker"?}`` -> ``audio/wav``
@@ -24,10 +27,13 @@ import asyncio
 import io
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ser_synth.utils import DictConfig, check_fields
+
+_PAGE = Path(__file__).with_name("static") / "index.html"
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class ServiceConfig(DictConfig):
 def create_app(config: "ServiceConfig | dict | None" = None):
     """The FastAPI application (models load once, at the first request that needs them)."""
     from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
-    from fastapi.responses import JSONResponse, Response
+    from fastapi.responses import HTMLResponse, JSONResponse, Response
     from pydantic import BaseModel, Field
 
     from ser_synth.exceptions import SerSynthError
@@ -102,6 +108,23 @@ def create_app(config: "ServiceConfig | dict | None" = None):
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok", "recognizer": cfg.recognizer, "synthesizer": cfg.synthesizer}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page():
+        return HTMLResponse(_PAGE.read_text(encoding="utf-8"))
+
+    @app.get("/v1/info", summary="the recognizer's classes and the synthesizer's emotions and voices")
+    async def info():
+        def work():
+            rec, syn = recognizer(), synthesizer()
+            return {"recognizer": {"name": cfg.recognizer, "classes": [str(c) for c in rec.classes_],
+                                   "sample_rate": rec.audio_config.sample_rate},
+                    "synthesizer": {"name": cfg.synthesizer, "emotions": list(syn.emotions_),
+                                    "speakers": list(syn.speakers_), "default_speaker": syn.default_speaker_,
+                                    "sample_rate": syn.audio_config.sample_rate},
+                    "limits": {"max_upload_bytes": cfg.max_upload_bytes, "max_text_chars": cfg.max_text_chars}}
+
+        return await run(work)
 
     @app.post("/v1/recognize", summary="emotion of an uploaded audio file (request body: the file's bytes)")
     async def recognize(request: Request):

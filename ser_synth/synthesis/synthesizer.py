@@ -281,14 +281,16 @@ class EmotionalSynthesizer:
 
     def synthesize(self, text: str, *, emotion: str = "neutral", intensity: float = 1.0, speaker: str | None = None) -> np.ndarray:
         """Waveform float32 ``[samples]`` for one text."""
-        return self.synthesize_batch([text], emotions=[emotion], intensities=[intensity], speakers=[speaker or self._default_speaker()])[0]
+        return self.synthesize_batch([text], emotions=[emotion], intensities=[intensity], speakers=[speaker or self.default_speaker_])[0]
 
     def emotion_index(self, emotion: str) -> int:
         """Row of ``emotion`` in the model's emotion embedding (``acoustic_config.emotions``;
         ``emotions_`` lists only the trained ones, so its order is not the model's)."""
         return self.acoustic_config.emotions.index(emotion)
 
-    def _default_speaker(self) -> str:
+    @property
+    def default_speaker_(self) -> str:
+        """The voice used when none is named (the first training speaker)."""
         self._check_fitted()
         return self.speakers_[0]
 

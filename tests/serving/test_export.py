@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,13 @@ def test_synthesizer_export_matches_in_process(tmp_path):
     with pytest.raises(tf.errors.InvalidArgumentError, match="unknown emotion; this synthesizer speaks neutral"):
         loaded.signatures["serving_default"](text=tf.constant(["hi."]), emotion=tf.constant(["joy"]), intensity=tf.constant([1.0]),
                                              griffin_lim_iters=tf.constant(4))
+    if importlib.util.find_spec("tensorflow_serving") is not None:  # the same call as a TF Serving PredictRequest
+        from ser_synth.serving.tf_serving import predict_request, request_inputs
+
+        req = _round_trip(predict_request(dest, {"text": texts, "emotion": emotions, "intensity": [1.0, 0.5], "griffin_lim_iters": 32},
+                                          model_name="synthesizer"))
+        again = loaded.signatures["serving_default"](**{k: tf.constant(v) for k, v in request_inputs(req).items()})
+        np.testing.assert_allclose(again["waveform"].numpy(), out["waveform"].numpy(), atol=1e-5)
     assert not any(op.startswith("IO>") for op in _op_types(dest))
 
 
@@ -99,3 +107,43 @@ def test_export_errors(tmp_path):
         export_model("judge4", tmp_path / "x")
     with pytest.raises(ConfigError, match="version must be a positive int, got 0"):
         export_model("core4", tmp_path / "x", version=0)
+
+
+def _round_trip(message):
+    """Serialize and parse a proto, as the gRPC channel would."""
+    again = type(message)()
+    again.ParseFromString(message.SerializeToString())
+    return again
+
+
+def test_tf_serving_predict_request(recognizer_export):
+    pytest.importorskip("tensorflow_serving.apis", reason="needs tensorflow-serving-api (requirements/*.txt)")
+    from ser_synth.serving.tf_serving import predict_request, predict_response, request_inputs, response_outputs
+
+    x = (0.1 * np.random.default_rng(2).standard_normal((2, 20000))).astype(np.float64)  # cast to the signature's float32
+    req = _round_trip(predict_request(recognizer_export, {"waveform": x}, model_name="core4", version=3))
+    assert (req.model_spec.name, req.model_spec.signature_name, req.model_spec.version.value) == ("core4", "serving_default", 3)
+    assert req.inputs["waveform"].dtype == tf.float32.as_datatype_enum
+    assert [d.size for d in req.inputs["waveform"].tensor_shape.dim] == [2, 20000]
+    # what the server does with it: the signature on the decoded inputs; then the response's way back
+    loaded = tf.saved_model.load(str(recognizer_export))
+    out = loaded.signatures["serving_default"](**{k: tf.constant(v) for k, v in request_inputs(req).items()})
+    resp = _round_trip(predict_response({k: v.numpy() for k, v in out.items()}, model_name="core4"))
+    got = response_outputs(resp)
+    np.testing.assert_allclose(got["probabilities"], out["probabilities"].numpy())
+    from ser_synth.recognition import EmotionRecognizer
+
+    rec = EmotionRecognizer.pretrained("core4")
+    np.testing.assert_allclose(got["probabilities"], rec.model_(x.astype(np.float32), training=False)["emotion"].numpy(), atol=1e-5)
+    assert [s.decode() for s in got["label"]] == rec.classes_[got["probabilities"].argmax(1)].tolist()
+    wav = tf.audio.encode_wav(tf.constant(x[0, :, None], tf.float32), 16000).numpy()
+    req = _round_trip(predict_request(recognizer_export, {"wav": wav}, model_name="core4", signature_name="recognize_wav"))
+    assert request_inputs(req)["wav"].item() == wav
+    by_wav = loaded.signatures["recognize_wav"](**{k: tf.constant(v) for k, v in request_inputs(req).items()})["probabilities"]
+    np.testing.assert_allclose(by_wav.numpy(), rec.predict_proba([x[0]]), atol=2e-3)
+    with pytest.raises(ConfigError, match=r"takes inputs \['waveform'\]; missing \['waveform'\], unexpected \['audio'\]"):
+        predict_request(recognizer_export, {"audio": x}, model_name="core4")
+    with pytest.raises(ConfigError, match=r"input 'waveform' must have rank 2 .* got shape \(20000,\)"):
+        predict_request(recognizer_export, {"waveform": x[0]}, model_name="core4")
+    with pytest.raises(ConfigError, match=r"signature 'predict' is not in .* it has \['recognize_wav', 'serving_default'\]"):
+        predict_request(recognizer_export, {"waveform": x}, model_name="core4", signature_name="predict")

@@ -1,0 +1,21 @@
+"""Helpers for tests that talk to a live service on 127.0.0.1."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+# straight to 127.0.0.1, whatever proxy the environment names
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+SAMPLE = sorted((Path(__file__).resolve().parents[2] / "data" / "emodb_cc0").glob("*.flac"))[0]
+
+
+def post(url: str, path: str, body: bytes, content_type: str) -> tuple[int, str | None, bytes]:
+    """POST ``body``; returns (status, content type, response bytes), also for 4xx/5xx."""
+    req = urllib.request.Request(f"http://{url}{path}", data=body, headers={"Content-Type": content_type}, method="POST")
+    try:
+        with OPENER.open(req, timeout=120) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
