@@ -31,11 +31,13 @@ $(LATEST_STAMP): requirements/latest.txt setup.py
 	$(LATEST_VENV)/bin/python -m pip install -q --no-deps -e .
 	@touch $@
 
+# The whole pipeline (corpus, recognizer, synthesizer, critic-in-the-loop, judge, export) -> out/demo/report.html
 demo: install
-	$(PY) examples/recognition_demo.py --out out/demo
+	$(PY) examples/demo.py --out out/demo
 
+# Shipped models only, no training (under a minute)
 demo-quick: install
-	$(PY) examples/recognition_demo.py --out out/demo --quick
+	$(PY) examples/demo.py --out out/demo --quick
 
 # Everything, including slow training tests and the data-backed tests when ../shared/data exists.
 test: install

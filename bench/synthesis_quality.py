@@ -17,7 +17,6 @@ a second time speaking the same new sentences in those voices (``heard_as_intend
 from __future__ import annotations
 
 import argparse
-import time
 
 import _common
 import numpy as np
@@ -46,41 +45,23 @@ def main():
 
     import tensorflow as tf
 
-    from ser_synth.audio.frontend import LogMelSpectrogram
     from ser_synth.audio.griffin_lim import griffin_lim, mel_to_linear, spectral_convergence
     from ser_synth.data.sentences import generate_sentences
-    from ser_synth.data.synthetic import SPEAKERS, render_emotional
+    from ser_synth.data.synthetic import SPEAKERS
     from ser_synth.recognition import EmotionRecognizer
     from ser_synth.synthesis import EmotionalSynthesizer
-    from ser_synth.synthesis.metrics import f0_rmse, gv_ratio, mcd
+    from ser_synth.synthesis.metrics import reference_quality
 
     recs = {name: EmotionRecognizer.pretrained(name) for name in ("core4", "ravdess8")}
     texts = generate_sentences(args.n, seed=777)
     result = {"sentence_seed": 777, "n_sentences": args.n, "emotions": CORE4, "models": {}}
-    refs = None
+    refs: dict = {}
     for path in args.model:
         syn = EmotionalSynthesizer.load(path)
         cfg = syn.audio_config
-        frontend = LogMelSpectrogram(cfg)
-        voices = [s for s in syn.speakers_ if s in SPEAKERS]
-        if not voices:
-            raise SystemExit(f"{path} has no espeak-ng voices to compare against")
-        items = [(t, voices[i % len(voices)], e) for i, t in enumerate(texts) for e in CORE4 if e in syn.emotions_]
-        if refs is None:
-            refs = {}
-        for t, spk, e in items:
-            if (t, spk, e) not in refs:
-                y, _ = render_emotional(t, emotion=e, speaker=spk, sample_rate=cfg.sample_rate)
-                refs[t, spk, e] = (y, frontend(tf.constant(y[None]))[0].numpy())
-        t0 = time.perf_counter()
-        waves, mels = syn.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],
-                                           intensities=1.0, speakers=[s for _, s, _ in items], return_mel=True)
-        seconds = time.perf_counter() - t0
-        m_mcd, m_f0, sc, sc_mel = [], [], [], []
-        for (t, spk, e), y, m in zip(items, waves, mels):
-            ry, rm = refs[t, spk, e]
-            m_mcd.append(mcd(rm, m))
-            m_f0.append(f0_rmse(ry, y, rm, m, cfg))
+        quality, items, waves, mels = reference_quality(syn, texts, emotions=CORE4, references=refs, return_audio=True)
+        sc, sc_mel = [], []
+        for (t, spk, e), y in zip(items, waves):
             out = syn.model_({"tokens": tf.constant(_tokens(syn, t)), "emotion": tf.constant([syn.emotion_index(e)]),
                               "intensity": tf.constant([1.0]), "speaker": tf.constant([syn.speakers_.index(spk)])})
             mag = tf.exp(out["linear"])
@@ -89,10 +70,8 @@ def main():
             sc_mel.append(float(spectral_convergence(mag, via_mel, config=cfg)[0]))
         labels = [e for _, _, e in items]
         result["models"][path] = {
-            "gan_weight": syn.train_config.gan_weight, "steps": syn.train_config.steps, "n": len(items),
-            "mcd_db": float(np.mean(m_mcd)), "f0_rmse_hz": float(np.nanmean(m_f0)),
-            "gv_ratio": gv_ratio([refs[k][1] for k in [(t, s, e) for t, s, e in items]], mels),
-            "griffin_lim_sc": float(np.mean(sc)), "griffin_lim_sc_through_mel": float(np.mean(sc_mel)), "synthesis_seconds": seconds,
+            "gan_weight": syn.train_config.gan_weight, "steps": syn.train_config.steps, **quality,
+            "griffin_lim_sc": float(np.mean(sc)), "griffin_lim_sc_through_mel": float(np.mean(sc_mel)),
             "heard_as_intended": _heard(recs, waves, labels),
         }
         actors = [s for s in syn.speakers_ if s not in SPEAKERS]

@@ -30,17 +30,13 @@ def main(argv=None) -> int:
     ap.add_argument("--intensities", default="0.5,1.0")
     args = ap.parse_args(argv)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
     import tensorflow as tf
 
     from ser_synth.audio.frontend import LogMelSpectrogram
     from ser_synth.audio.io import save_audio
     from ser_synth.recognition import EmotionRecognizer
-    from ser_synth.report import HtmlReport
+    from ser_synth.report import HtmlReport, spectrogram_grid
 
     if args.model == "rule-based":
         from ser_synth.synthesis import RuleBasedSynthesizer
@@ -71,18 +67,7 @@ def main(argv=None) -> int:
             rows.append([emo, k, path, f"{len(y) / sr:.2f} s", heard, p_int])
             print(f"{emo:>9} {k:.2f}: {path}  heard by core4 as {heard}")
 
-    fig, axes = plt.subplots(len(emotions), len(intensities), figsize=(4 * len(intensities), 1.6 * len(emotions)), squeeze=False)
-    for i, emo in enumerate(emotions):
-        for j, k in enumerate(intensities):
-            ax = axes[i, j]
-            ax.imshow(mels[emo, k].T, origin="lower", aspect="auto", cmap="magma")
-            ax.set_title(f"{emo}, intensity {k:g}", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.tight_layout()
-    grid = out / "spectrograms.png"
-    fig.savefig(grid, dpi=110)
-    plt.close(fig)
+    grid = spectrogram_grid(mels, emotions, intensities, out / "spectrograms.png")
 
     report = HtmlReport(f"Emotional speech: {args.model}")
     report.text(f"Text: {args.text!r}; speaker {speaker}. 'heard as' is the shipped core4 recognizer "

@@ -65,7 +65,42 @@ class HtmlReport:
         page = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}</title>"
                 "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
                 "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-                "img{max-width:100%}audio{width:220px}</style></head>"
+                "img{max-width:100%}figure{display:inline-block;vertical-align:top;width:47%;margin:.5em 1%}audio{width:220px}</style></head>"
                 f"<body><h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>\n")
         atomic_write_text(path, page)
         return path
+
+
+def spectrogram_grid(log_mels: dict, rows: Sequence[str], cols: Sequence[float], path: str | Path, *,
+                     col_label: str = "intensity") -> Path:
+    """A PNG grid of log-mel spectrograms: ``log_mels[(row, col)]`` ``[frames, n_mels]``
+    (rows e.g. emotions, columns e.g. intensities); missing cells stay empty."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(4 * len(cols), 1.6 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            ax = axes[i, j]
+            if (r, c) in log_mels:
+                ax.imshow(log_mels[r, c].T, origin="lower", aspect="auto", cmap="magma")
+            ax.set_title(f"{r}, {col_label} {c:g}", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Write a matplotlib figure to a PNG atomically and close it."""
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path

@@ -174,7 +174,7 @@ class EmotionCritic:
             write_json(out, out_dir / f"{prefix}report.json")
             plot_report({**rep, "per_speaker": None}, out_dir, prefix=prefix)
             if intensities is not None:
-                _plot_by_intensity(out, out_dir / f"{prefix}prob_by_intensity.png")
+                _plot_by_intensity(out, out_dir / f"{prefix}prob_by_intensity.png", who=prefix.strip("_") or "critic")
         return out
 
 
@@ -202,13 +202,13 @@ def _by_intensity(intended, intensities, p) -> dict:
     return {"prob_by_intensity": {"all": overall, **per_emotion}, "monotone": monotone}
 
 
-def _plot_by_intensity(rep: dict, path: Path) -> Path:
+def _plot_by_intensity(rep: dict, path: Path, who: str = "critic") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ser_synth.recognition.metrics import save_figure
+    from ser_synth.report import save_figure
 
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     for e, means in rep["prob_by_intensity"].items():
@@ -218,6 +218,6 @@ def _plot_by_intensity(rep: dict, path: Path) -> Path:
     ax.set_ylabel("mean p(intended emotion)")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=7)
-    ax.set_title("critic: probability of the intended emotion")
+    ax.set_title(f"{who}: probability of the intended emotion")
     fig.tight_layout()
     return save_figure(fig, path)

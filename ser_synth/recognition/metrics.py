@@ -9,6 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ser_synth.report import save_figure
+
 
 def evaluation_report(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
                       speakers: Sequence[str] | None = None) -> dict:
@@ -158,14 +160,3 @@ def plot_history(history: dict, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return save_figure(fig, path)
-
-
-def save_figure(fig, path: Path) -> Path:
-    """Write a matplotlib figure to a PNG atomically and close it."""
-    import matplotlib.pyplot as plt
-
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path

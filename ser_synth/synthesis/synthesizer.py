@@ -187,12 +187,13 @@ class EmotionalSynthesizer:
                 continue
             trainer.use_gan = gan
             trainer.make_train_function(force=True)
-            # progress in epochs of up to 100 steps (a phase rounds up to whole epochs)
-            per_epoch = min(100, phase_steps)
-            epochs = -(-phase_steps // per_epoch)
-            h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
-            for k, v in h.items():
-                history.setdefault(k, []).extend(float(x) for x in v)
+            # progress in epochs of 100 steps, then one shorter epoch for the rest: exactly phase_steps
+            full, rest = divmod(phase_steps, 100)
+            for per_epoch, epochs in ((100, full), (rest, 1)):
+                if per_epoch and epochs:
+                    h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
+                    for k, v in h.items():
+                        history.setdefault(k, []).extend(float(x) for x in v)
         return history
 
     def _fitted(self, examples, out_dir):
@@ -221,7 +222,8 @@ class EmotionalSynthesizer:
 
             @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
                                           tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int32),
-                                          tf.TensorSpec([], tf.int32)])
+                                          tf.TensorSpec([], tf.int32)],
+                         autograph=False)  # plain TF ops only; converting a closure rebuilt per model only warns
             def synth(tokens, emotion, intensity, speaker, iters):
                 out = model({"tokens": tokens, "emotion": emotion, "intensity": intensity, "speaker": speaker}, training=False)
                 mag = tf.exp(out["linear"]) if "linear" in out else mel_to_linear(tf.exp(out["mel_post"]), config=cfg)

@@ -43,3 +43,19 @@ def test_emotion_moves_duration_and_energy(syn):
     assert neutral_s < half_s < sad_s
     # intensity 0 is neutral whatever the emotion (soft label)
     np.testing.assert_allclose(_stats(syn, texts[:1], "angry", intensity=0.0)[2][0], _stats(syn, texts[:1], "neutral")[2][0], atol=1e-5)
+
+
+def test_reference_quality_against_rule_based_rendering(syn):
+    from ser_synth.exceptions import DataError
+    from ser_synth.synthesis.metrics import reference_quality
+
+    texts = generate_sentences(2, seed=777)
+    refs: dict = {}
+    q, items, waves, mels = reference_quality(syn, texts, emotions=["neutral", "sad", "joy"], speakers=["espeak/m3"],
+                                              references=refs, return_audio=True)
+    assert q["n"] == len(items) == 4 and set(refs) == set(items)  # "joy" is not an emotion it speaks: left out
+    assert items[1] == (texts[0], "espeak/m3", "sad") and len(waves) == len(mels) == 4
+    # a trained model is near its rule-based references, far nearer than the references are to another voice's
+    assert 2.0 < q["mcd_db"] < 7.0 and 0.3 < q["gv_ratio"] < 1.5 and np.isfinite(q["f0_rmse_hz"])
+    with pytest.raises(DataError, match="needs espeak-ng voices"):
+        reference_quality(syn, texts, emotions=["sad"], speakers=["ravdess/01"])
