@@ -37,7 +37,7 @@ demo: install
 
 # Shipped models only, no training (under a minute)
 demo-quick: install
-	$(PY) examples/demo.py --out out/demo --quick
+	$(PY) examples/demo.py --out out/demo-quick --quick
 
 # Everything, including slow training tests and the data-backed tests when ../shared/data exists.
 test: install

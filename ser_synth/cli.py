@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seconds", type=float, default=3.0, help="TFLite input length in seconds (default 3)")
     ex.set_defaults(func=cmd_export)
 
-    sv = sub.add_parser("serve", help="REST + WebSocket service (FastAPI): /v1/recognize, /v1/synthesize, /v1/stream, /docs")
+    sv = sub.add_parser("serve", help="REST + WebSocket service (FastAPI) with a web page at /: /v1/recognize, /v1/synthesize, /v1/stream, /docs")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--recognizer", default="core4", help="recognizer folder or shipped name (default core4)")
