@@ -194,4 +194,5 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, config: "ServiceConfig |
     """Run the service with uvicorn (blocks)."""
     import uvicorn
 
+    print(f"ser_synth service: web page http://{host}:{port}/, API docs http://{host}:{port}/docs", flush=True)
     uvicorn.run(create_app(config), host=host, port=port, log_level="info")
