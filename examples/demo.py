@@ -142,7 +142,7 @@ def main(argv=None) -> int:
     from ser_synth.recognition.metrics import write_json
 
     write_json(summary, out / "summary.json")
-    page = _report(summary, settings, out, args.quick)
+    page = _report(summary, settings, synthesizers[syn_name], out, args.quick)
     print(f"[demo] done in {summary['seconds']:.0f} s: {page} (open it in a browser), {out / 'summary.json'}", flush=True)
     return 0
 
@@ -183,8 +183,7 @@ def _evaluate_synthesizers(synthesizers: dict, critic, judge, settings: dict, ou
         tag = name.split(" ")[0]
         c = critique(syn, critic, judge, emotions=[e for e in EMOTIONS if e in syn.emotions_], n=settings["critique_n"],
                      out_dir=out / tag)
-        voices = [s for s in syn.speakers_ if s.startswith("espeak/")]
-        q = reference_quality(syn, texts, emotions=EMOTIONS, speakers=voices, references=refs)
+        q = reference_quality(syn, texts, emotions=EMOTIONS, references=refs)
         result[name] = {"critic_accuracy": c["critic_accuracy"], "judge_accuracy": c["judge_accuracy"], "judge_uar": c["judge_uar"],
                         "monotone": c["monotone"], "judge_monotone": c["judge_monotone"], "n": c["n"],
                         "mcd_db": q["mcd_db"], "f0_rmse_hz": q["f0_rmse_hz"], "gv_ratio": q["gv_ratio"], "quality_n": q["n"],
@@ -242,9 +241,8 @@ def _players(syn, out: Path) -> tuple[list, Path, str, str]:
     return rows, grid, text, speaker
 
 
-def _report(summary: dict, settings: dict, out: Path, quick: bool) -> Path:
+def _report(summary: dict, settings: dict, syn, out: Path, quick: bool) -> Path:
     from ser_synth.report import HtmlReport
-    from ser_synth.synthesis import EmotionalSynthesizer
 
     page = HtmlReport("ser_synth demo" + (" (--quick: shipped models)" if quick else ""))
     page.text(f"Ran in {summary['seconds']:.0f} s on {os.cpu_count()} cores. Every evaluation is speaker-disjoint: the "
@@ -277,8 +275,6 @@ def _report(summary: dict, settings: dict, out: Path, quick: bool) -> Path:
             if img.is_file():
                 page.image(img, f"{name}: {kind.replace('_', ' ')}")
 
-    syn_dir = out / "models" / "synthesizer"
-    syn = EmotionalSynthesizer.load(syn_dir) if syn_dir.is_dir() and not quick else EmotionalSynthesizer.pretrained()
     label = "critic fine-tuned (trained here)" if not quick else "shipped synthesizer"
     rows, grid, text, speaker = _players(syn, out / "players")
     page.heading(f"Listen: {label}")

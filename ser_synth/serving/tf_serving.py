@@ -88,11 +88,15 @@ def predict_request(export_dir: str | Path, inputs: Mapping[str, object], *, mod
     return req
 
 
-def request_inputs(request) -> dict[str, np.ndarray]:
-    """The inputs of a ``PredictRequest`` as numpy arrays (what the server hands the signature)."""
+def _arrays(tensor_protos) -> dict[str, np.ndarray]:
     import tensorflow as tf
 
-    return {name: tf.make_ndarray(t) for name, t in request.inputs.items()}
+    return {name: tf.make_ndarray(t) for name, t in tensor_protos.items()}
+
+
+def request_inputs(request) -> dict[str, np.ndarray]:
+    """The inputs of a ``PredictRequest`` as numpy arrays (what the server hands the signature)."""
+    return _arrays(request.inputs)
 
 
 def predict_response(outputs: Mapping[str, object], *, model_name: str, signature_name: str = "serving_default"):
@@ -109,6 +113,4 @@ def predict_response(outputs: Mapping[str, object], *, model_name: str, signatur
 
 def response_outputs(response) -> dict[str, np.ndarray]:
     """The outputs of a ``PredictResponse`` as numpy arrays."""
-    import tensorflow as tf
-
-    return {name: tf.make_ndarray(t) for name, t in response.outputs.items()}
+    return _arrays(response.outputs)
