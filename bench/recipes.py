@@ -16,12 +16,13 @@ _MODEL = {}
 # actors) beats a single model; see bench/recognizer_accuracy.py --parts cv
 _TRAIN = {"epochs": 80, "patience": 20, "ensemble": 2}
 
-def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, **train_overrides):
-    """An unfitted :class:`EmotionRecognizer` configured by recipe ``name``."""
+def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, model_overrides: dict | None = None, **train_overrides):
+    """An unfitted :class:`EmotionRecognizer` configured by recipe ``name`` (``model_overrides``:
+    ModelConfig fields, ``train_overrides``: TrainConfig fields)."""
     from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
 
     r = RECIPES[name]
-    return EmotionRecognizer(model_config=ModelConfig.from_dict(r["model"]),
+    return EmotionRecognizer(model_config=ModelConfig.from_dict({**r["model"], **(model_overrides or {})}),
                              train_config=TrainConfig.from_dict({**r["train"], "seed": seed, **train_overrides}), verbose=verbose)
 
 

@@ -1,6 +1,7 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
+        [--model '{"utterance_stats": 32}']
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
@@ -12,6 +13,7 @@ Parts:
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import _common
@@ -25,10 +27,12 @@ def _summary(rep):
     return {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}
 
 
-def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None) -> dict:
+def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
+            model_overrides: dict | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
-    all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these)."""
+    all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
+    ``model_overrides`` change the recipe's ``ModelConfig`` fields (to try an architecture)."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -45,7 +49,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
         probs, single = [], []
         for seed in range(members):
-            rec = make_recognizer("ravdess8", seed=seed, ensemble=1).fit(list(split.train), classes=classes)
+            rec = make_recognizer("ravdess8", seed=seed, ensemble=1, model_overrides=model_overrides).fit(list(split.train), classes=classes)
             probs.append(rec.predict_proba(test))
             single.append(evaluation_report(y, probs[-1], classes, spk)["uar"])
             print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
@@ -60,7 +64,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             progress({"recipe": "ravdess8", "partial": f"{i + 1} of {folds} folds", "folds": out})
     uars = [f["uar"] for f in out]
     res = {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
-           "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18"}
+           "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18",
+           "model_overrides": model_overrides or {}}
     if members > 1:
         ens = np.array([f["ensemble_uar"] for f in out])
         res["members"] = members
@@ -104,6 +109,7 @@ def main():
     ap.add_argument("--parts", default="cv,shipped,cross")
     ap.add_argument("--folds", type=int, default=6)
     ap.add_argument("--members", type=int, default=None, help="seeds per CV fold, scored alone and as an ensemble (default: the recipe's)")
+    ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's (cv only)")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
@@ -115,7 +121,7 @@ def main():
             _common.write({**result, p: partial}, args.json, quiet=True)
 
         result[p] = {"cv": lambda: part_cv(args.folds, args.members, progress,
-                                 [int(x) for x in args.only_folds.split(",")] if args.only_folds else None), "shipped": part_shipped, "cross": part_cross}[p]()
+                                 [int(x) for x in args.only_folds.split(",")] if args.only_folds else None, args.model), "shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)
 
 

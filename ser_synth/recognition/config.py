@@ -30,6 +30,10 @@ class ModelConfig(DictConfig):
         Normalisation inside conv blocks ("instance": per utterance and channel).
     utterance_norm : bool
         Per-utterance feature normalisation with a learned affine (AdaIN-style).
+    utterance_stats : int
+        0 for none, else the width of a side branch that embeds the utterance's gain-invariant
+        long-term spectrum and its per-bin dynamics (what ``utterance_norm`` removes) and
+        appends it to every RNN output frame.
     rnn : {"lstm", "gru"}
     rnn_units : int
         Units per direction of the bidirectional RNN.
@@ -50,6 +54,7 @@ class ModelConfig(DictConfig):
     conv_filters: tuple[int, ...] = (16, 32, 64)
     conv_norm: str = "batch"
     utterance_norm: bool = True
+    utterance_stats: int = 0
     rnn: str = "lstm"
     rnn_units: int = 96
     self_attention_heads: int = 0
@@ -73,6 +78,8 @@ class ModelConfig(DictConfig):
             raise ConfigError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if len(self.spec_augment) != 4:
             raise ConfigError(f"ModelConfig.spec_augment needs 4 ints, got {self.spec_augment!r}")
+        if not isinstance(self.utterance_stats, int) or self.utterance_stats < 0:
+            raise ConfigError(f"ModelConfig.utterance_stats must be an int >= 0, got {self.utterance_stats!r}")
         if self.self_attention_heads < 0:
             raise ConfigError(f"ModelConfig.self_attention_heads must be >= 0, got {self.self_attention_heads!r}")
         if self.adversary_strength < 0:

@@ -36,6 +36,37 @@ class UtteranceNorm(keras.layers.Layer):
 
 
 @_register
+class UtteranceStats(keras.layers.Layer):
+    """Gain-invariant long-term statistics of a log-spectrogram: ``[batch, frames, bins] -> [batch, 2 * bins]``.
+
+    Per bin: the mean over time minus the utterance's overall mean (the long-term spectral
+    shape, with level removed) and the standard deviation over time (its dynamics). This is
+    what :class:`UtteranceNorm` takes away from the conv/RNN path; emotion lives partly in it.
+    """
+
+    def call(self, x):
+        mean, var = tf.nn.moments(x, axes=[1])
+        return tf.concat([mean - tf.reduce_mean(mean, axis=-1, keepdims=True), tf.sqrt(var + 1e-6)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 2 * input_shape[-1])
+
+
+@_register
+class BroadcastConcat(keras.layers.Layer):
+    """``[batch, frames, a]`` and ``[batch, b]`` -> ``[batch, frames, a + b]`` (the vector repeated over time)."""
+
+    def call(self, inputs):
+        seq, vec = inputs
+        tiled = tf.tile(vec[:, None, :], tf.stack([1, tf.shape(seq)[1], 1]))
+        return tf.concat([seq, tf.cast(tiled, seq.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        (b, t, a), (_, v) = input_shape
+        return (b, t, a + v)
+
+
+@_register
 class SpecAugment(keras.layers.Layer):
     """Time and frequency masking of ``[batch, frames, features]``, only when ``training=True``.
 

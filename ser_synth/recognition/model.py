@@ -9,11 +9,13 @@ from ser_synth.audio.frontend import make_frontend
 from ser_synth.recognition.config import ModelConfig
 from ser_synth.recognition.layers import (
     AttentionPooling,
+    BroadcastConcat,
     FrequencyFlatten,
     GradientReversal,
     MeanMaxPooling,
     SpecAugment,
     UtteranceNorm,
+    UtteranceStats,
 )
 from ser_synth.utils import bidirectional
 
@@ -38,6 +40,12 @@ class CRNNBackbone(keras.Model):
         x = make_frontend(mc.features, audio_config, name="frontend", **frontend_kwargs)(inputs)
         tm, tw, fm, fw = mc.spec_augment
         x = SpecAugment(tm, tw, fm, fw, name="spec_augment")(x)
+        stats = None
+        if mc.utterance_stats:
+            stats = UtteranceStats(name="utterance_stats")(x)
+            stats = keras.layers.BatchNormalization(momentum=0.9, name="stats_norm")(stats)
+            stats = keras.layers.Dropout(mc.dropout, name="stats_dropout")(stats)
+            stats = keras.layers.Dense(mc.utterance_stats, activation="relu", name="stats_embedding")(stats)
         if mc.utterance_norm:
             x = UtteranceNorm(name="utterance_norm")(x)
         x = keras.layers.Reshape((-1, x.shape[-1], 1), name="add_channel")(x)
@@ -58,6 +66,8 @@ class CRNNBackbone(keras.Model):
         if mc.self_attention_heads:
             att = keras.layers.MultiHeadAttention(mc.self_attention_heads, key_dim=max(8, 2 * mc.rnn_units // mc.self_attention_heads), name="self_attention")(x, x)
             x = keras.layers.LayerNormalization(name="attention_norm")(keras.layers.Add(name="attention_residual")([x, att]))
+        if stats is not None:
+            x = BroadcastConcat(name="append_stats")([x, stats])
         super().__init__(inputs=inputs, outputs=x, **kwargs)
         self.audio_config = audio_config
         self.model_config = mc

@@ -42,11 +42,15 @@ def export_tflite(recognizer, path: str | Path, *, seconds: float = 3.0, quantiz
     Parameters
     ----------
     quantization : {"none", "dynamic"}
-        "dynamic": int8 weights, float activations (dynamic-range quantization).
+        "dynamic": int8 weights, float activations (dynamic-range quantization). The
+        front-end's mel projection is traced without a weight matrix
+        (:func:`~ser_synth.audio.frontend.banded_mel_projection`), so it stays in float: only
+        the conv, LSTM and dense layers run as int8 hybrid ops.
     """
     import keras
     import tensorflow as tf
 
+    from ser_synth.audio.frontend import banded_mel_projection
     from ser_synth.utils import atomic_write_bytes
 
     recognizer._check_fitted()
@@ -58,11 +62,12 @@ def export_tflite(recognizer, path: str | Path, *, seconds: float = 3.0, quantiz
     model = recognizer.model_
     tmp = Path(tempfile.mkdtemp(prefix="ser_synth_tflite_"))
     try:
-        archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint("serving_default", lambda x: {"probabilities": model(x, training=False)["emotion"]},
-                             input_signature=[tf.TensorSpec([1, n], tf.float32, name="waveform")])
-        archive.write_out(str(tmp / "sm"), verbose=False)
+        with banded_mel_projection(model):
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint("serving_default", lambda x: {"probabilities": model(x, training=False)["emotion"]},
+                                 input_signature=[tf.TensorSpec([1, n], tf.float32, name="waveform")])
+            archive.write_out(str(tmp / "sm"), verbose=False)
         conv = tf.lite.TFLiteConverter.from_saved_model(str(tmp / "sm"))
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if quantization != "none":

@@ -8,7 +8,8 @@ import pytest
 import tensorflow as tf
 
 from ser_synth.audio.config import AudioConfig
-from ser_synth.audio.frontend import MFCC, LinearSpectrogram, LogMelSpectrogram, mel_filterbank
+from ser_synth.audio.frontend import (MFCC, LinearSpectrogram, LogMelSpectrogram, banded_filterbank, banded_mel_projection,
+                                      mel_filterbank)
 from ser_synth.exceptions import ConfigError
 from tests.conftest import tone
 from tests.helpers import run_layer_serialization_test
@@ -44,6 +45,35 @@ def test_logmel_matches_librosa(cfg):
     ref = np.log(np.maximum(_librosa_mel(y, cfg), cfg.log_floor)).T
     assert ours.shape == ref.shape == (cfg.num_frames(y.size), cfg.n_mels)
     np.testing.assert_allclose(ours, ref, atol=LOGMEL_ATOL)
+
+
+@pytest.mark.parametrize("cfg", [
+    AudioConfig(sample_rate=8000, n_fft=256, win_length=200, hop_length=80, n_mels=16, n_mfcc=13),
+    AudioConfig(),
+    AudioConfig(n_fft=256, win_length=200, hop_length=80, n_mels=128),  # some bands get no FFT bin at all
+])
+def test_banded_filterbank_equals_dense(cfg):
+    dense = mel_filterbank(cfg)
+    bins, weights = banded_filterbank(dense)
+    assert bins.shape[0] == cfg.n_mels and bins.shape[1] < dense.shape[0] // 2
+    power = np.random.default_rng(0).random((2, 5, dense.shape[0])).astype(np.float32) ** 4
+    banded = tf.reduce_sum(tf.gather(power, bins, axis=-1) * weights, axis=-1).numpy()
+    np.testing.assert_allclose(banded, power @ dense, rtol=1e-5, atol=1e-9)
+
+
+def test_banded_projection_inside_nested_models(tiny_audio_config):
+    inner_in = keras.Input((None,))
+    inner = keras.Model(inner_in, MFCC(tiny_audio_config)(inner_in))
+    outer_in = keras.Input((None,))
+    outer = keras.Model(outer_in, [inner(outer_in), LogMelSpectrogram(tiny_audio_config)(outer_in)])
+    y = _signal(tiny_audio_config.sample_rate)[None]
+    ref = [o.numpy() for o in outer(y)]
+    with banded_mel_projection(outer) as layers:
+        assert len(layers) == 2 and all(layer.banded for layer in layers)
+        got = [o.numpy() for o in outer(y)]
+    assert not any(layer.banded for layer in layers)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g, r, atol=1e-3)
 
 
 def test_mfcc_and_deltas_match_librosa(tiny_audio_config):

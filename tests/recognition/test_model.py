@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from ser_synth.recognition.config import ModelConfig, TrainConfig
-from ser_synth.recognition.layers import AttentionPooling, GradientReversal, MeanMaxPooling, SpecAugment, UtteranceNorm
+from ser_synth.recognition.layers import (AttentionPooling, BroadcastConcat, GradientReversal, MeanMaxPooling, SpecAugment,
+                                         UtteranceNorm, UtteranceStats)
 from ser_synth.recognition.model import CRNNBackbone, EmotionClassifier, build_classifier
 from ser_synth.exceptions import ConfigError
 from tests.conftest import tone
@@ -23,6 +24,7 @@ def test_default_model_is_small():
     TINY,
     ModelConfig(features="mfcc", mfcc_deltas=2, conv_filters=(4,), rnn="gru", rnn_units=8, pooling="meanmax", conv_norm="instance"),
     ModelConfig(conv_filters=(4, 8), rnn_units=8, self_attention_heads=2, utterance_norm=False, speaker_adversary=True),
+    ModelConfig(conv_filters=(4,), rnn_units=8, utterance_stats=8),
 ])
 def test_classifier_variants_save_and_reload(tmp_path, tiny_audio_config, mc):
     model = build_classifier(tiny_audio_config, mc, num_classes=3, num_speakers=4)
@@ -40,8 +42,30 @@ def test_classifier_variants_save_and_reload(tmp_path, tiny_audio_config, mc):
 
 def test_layers_roundtrip(tmp_path):
     x = np.random.default_rng(0).standard_normal((2, 12, 6)).astype(np.float32)
-    for layer in (UtteranceNorm(), SpecAugment(1, 3, 1, 2, seed=1), AttentionPooling(8), MeanMaxPooling(), GradientReversal(0.5)):
+    for layer in (UtteranceNorm(), SpecAugment(1, 3, 1, 2, seed=1), AttentionPooling(8), MeanMaxPooling(), GradientReversal(0.5),
+                  UtteranceStats()):
         run_layer_serialization_test(layer, x, tmp_path)
+
+
+def test_utterance_stats_ignore_gain_and_keep_spectral_shape():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 40, 6)).astype(np.float32)
+    stats = UtteranceStats()(x).numpy()
+    assert stats.shape == (2, 12)
+    # a gain change is a constant offset in log-mel: nothing in the statistics moves
+    np.testing.assert_allclose(UtteranceStats()(x + 3.0).numpy(), stats, atol=1e-4)
+    # a tilt (louder high bins) shows in the shape half, not in the dynamics half
+    tilted = UtteranceStats()(x + np.linspace(0, 2, 6, dtype=np.float32)).numpy()
+    assert np.abs(tilted[:, :6] - stats[:, :6]).max() > 0.5
+    np.testing.assert_allclose(tilted[:, 6:], stats[:, 6:], atol=1e-4)
+    np.testing.assert_allclose(stats[:, 6:], x.std(axis=1), rtol=1e-3)
+
+
+def test_broadcast_concat_repeats_vector_over_time():
+    seq, vec = np.zeros((2, 5, 3), np.float32), np.arange(8, dtype=np.float32).reshape(2, 4)
+    out = BroadcastConcat()([seq, vec]).numpy()
+    assert out.shape == (2, 5, 7)
+    np.testing.assert_array_equal(out[:, 3, 3:], vec)
 
 
 def test_spec_augment_only_in_training():
@@ -66,6 +90,8 @@ def test_gradient_reversal_flips_and_scales_gradient():
 def test_config_validation():
     with pytest.raises(ConfigError, match="rnn"):
         ModelConfig(rnn="transformer")
+    with pytest.raises(ConfigError, match="utterance_stats"):
+        ModelConfig(utterance_stats=-1)
     with pytest.raises(ConfigError, match="epochs"):
         TrainConfig(epochs=0)
     with pytest.raises(ConfigError, match="unknown TrainConfig keys"):
