@@ -1,7 +1,7 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
-        [--model '{"utterance_stats": 32}']
+        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
@@ -28,11 +28,14 @@ def _summary(rep):
 
 
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
-            model_overrides: dict | None = None) -> dict:
+            model_overrides: dict | None = None, train_overrides: dict | None = None,
+            extra_train: list[str] | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
-    ``model_overrides`` change the recipe's ``ModelConfig`` fields (to try an architecture)."""
+    ``model_overrides`` / ``train_overrides`` change the recipe's ``ModelConfig`` / ``TrainConfig``
+    fields (to try an architecture or a training change). ``extra_train`` corpus specs (utterances
+    of the recipe's classes) join every fold's training set; test sets stay RAVDESS actors."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -40,6 +43,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     members = members or recipe["train"].get("ensemble", 1)
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
     classes = sorted({r.emotion for r in records})
+    extra = read_corpora(extra_train, emotions=classes) if extra_train else []
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:
@@ -49,7 +53,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
         probs, single = [], []
         for seed in range(members):
-            rec = make_recognizer("ravdess8", seed=seed, ensemble=1, model_overrides=model_overrides).fit(list(split.train), classes=classes)
+            rec = make_recognizer("ravdess8", seed=seed, model_overrides=model_overrides,
+                                   **{**(train_overrides or {}), "ensemble": 1}).fit(list(split.train) + extra, classes=classes)
             probs.append(rec.predict_proba(test))
             single.append(evaluation_report(y, probs[-1], classes, spk)["uar"])
             print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
@@ -65,7 +70,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     uars = [f["uar"] for f in out]
     res = {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
            "wa_mean": float(np.mean([f["wa"] for f in out])), "speaker_disjoint": True, "actors": "01-18",
-           "model_overrides": model_overrides or {}}
+           "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
+           "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else []}
     if members > 1:
         ens = np.array([f["ensemble_uar"] for f in out])
         res["members"] = members
@@ -110,6 +116,8 @@ def main():
     ap.add_argument("--folds", type=int, default=6)
     ap.add_argument("--members", type=int, default=None, help="seeds per CV fold, scored alone and as an ensemble (default: the recipe's)")
     ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's (cv only)")
+    ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv only)")
+    ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
@@ -120,8 +128,12 @@ def main():
         def progress(partial, p=p):  # a long CV leaves its finished folds behind if stopped
             _common.write({**result, p: partial}, args.json, quiet=True)
 
-        result[p] = {"cv": lambda: part_cv(args.folds, args.members, progress,
-                                 [int(x) for x in args.only_folds.split(",")] if args.only_folds else None, args.model), "shipped": part_shipped, "cross": part_cross}[p]()
+        if p == "cv":
+            only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
+            extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
+            result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra)
+        else:
+            result[p] = {"shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)
 
 

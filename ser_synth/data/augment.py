@@ -82,3 +82,33 @@ def augment_waveform(y: tf.Tensor, seed: tf.Tensor, config: AugmentConfig) -> tf
         noise = tf.random.stateless_normal(tf.shape(y), seeds[5]) * tf.sqrt(power / tf.pow(10.0, snr / 10.0))
         y = tf.cond(_uniform(seeds[6], 0.0, 1.0) < config.noise_prob, lambda: y + noise, lambda: y)
     return y
+
+
+def mixup_batches(ds: tf.data.Dataset, alpha: float, *, seed: int = 0, key: str = "emotion") -> tf.data.Dataset:
+    """Mixup (Zhang et al. 2018) on batches ``(waveform [B, samples], targets, weight [B])``.
+
+    Each example is mixed with another of its batch: ``lam * a + (1 - lam) * b`` for the
+    waveform, the one-hot ``targets[key] [B, classes]`` and the weight, with ``lam`` drawn from
+    ``Beta(alpha, alpha)`` and folded to ``>= 0.5`` so every mix keeps a dominant example (whose
+    other targets, e.g. the speaker, stay). Seeded per batch, so a run is reproducible.
+    """
+    if not alpha > 0:
+        raise ConfigError(f"mixup alpha must be > 0, got {alpha!r}")
+
+    def mix(batch, rnd):
+        (x, targets, w), rnd = batch, tf.cast(rnd, tf.int64)
+        seeds = tf.random.experimental.stateless_split(rnd, num=3)
+        n = tf.shape(x)[0]
+        g1 = tf.random.stateless_gamma([n], seeds[0], alpha)
+        g2 = tf.random.stateless_gamma([n], seeds[1], alpha)
+        lam = g1 / (g1 + g2 + 1e-12)
+        lam = tf.maximum(lam, 1.0 - lam)
+        perm = tf.argsort(tf.random.stateless_uniform([n], seeds[2]))
+        lx = lam[:, None]
+        x = lx * x + (1.0 - lx) * tf.gather(x, perm)
+        y = tf.cast(targets[key], tf.float32)
+        targets = {**targets, key: lx * y + (1.0 - lx) * tf.gather(y, perm)}
+        w = lam * w + (1.0 - lam) * tf.gather(w, perm)
+        return x, targets, w
+
+    return tf.data.Dataset.zip((ds, tf.data.Dataset.random(seed=seed + 7919).batch(2))).map(mix, num_parallel_calls=tf.data.AUTOTUNE)

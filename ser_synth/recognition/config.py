@@ -43,6 +43,9 @@ class ModelConfig(DictConfig):
     dropout : float
     spec_augment : tuple of 4 int
         (time masks, max time width in frames, freq masks, max freq width in bins).
+    freq_warp : float
+        0 for none, else the largest relative stretch of the mel axis in training
+        (vocal-tract-length perturbation; log-mel features only).
     speaker_adversary : bool
         Gradient-reversal speaker classifier on the pooled embedding (training only).
     adversary_strength : float
@@ -61,6 +64,7 @@ class ModelConfig(DictConfig):
     pooling: str = "attention"
     dropout: float = 0.3
     spec_augment: tuple[int, int, int, int] = (2, 20, 2, 8)
+    freq_warp: float = 0.0
     speaker_adversary: bool = False
     adversary_strength: float = 0.3
 
@@ -80,6 +84,10 @@ class ModelConfig(DictConfig):
             raise ConfigError(f"ModelConfig.spec_augment needs 4 ints, got {self.spec_augment!r}")
         if not isinstance(self.utterance_stats, int) or self.utterance_stats < 0:
             raise ConfigError(f"ModelConfig.utterance_stats must be an int >= 0, got {self.utterance_stats!r}")
+        if not 0.0 <= self.freq_warp < 1.0:
+            raise ConfigError(f"ModelConfig.freq_warp must be in [0, 1), got {self.freq_warp!r}")
+        if self.freq_warp and self.features != "logmel":
+            raise ConfigError(f"ModelConfig.freq_warp stretches a mel axis and needs features='logmel', got {self.features!r}")
         if self.self_attention_heads < 0:
             raise ConfigError(f"ModelConfig.self_attention_heads must be >= 0, got {self.self_attention_heads!r}")
         if self.adversary_strength < 0:
@@ -97,7 +105,8 @@ class TrainConfig:
     restores the best epoch. ``freeze`` applies when fine-tuning from a pretrained backbone:
     ``"backbone"`` trains only the head, ``"gradual"`` trains the head for a third of the
     epochs and then everything at 0.3x the rate, ``"none"`` trains everything.
-    ``ensemble > 1`` trains that many members (seeds ``seed + i``, each with its own
+    ``mixup > 0`` mixes pairs of training examples and their labels with weights drawn from
+    ``Beta(mixup, mixup)``. ``ensemble > 1`` trains that many members (seeds ``seed + i``, each with its own
     validation speakers) and predicts with the mean of their probabilities.
     """
 
@@ -116,6 +125,7 @@ class TrainConfig:
     seed: int = 0
     freeze: str = "none"
     ensemble: int = 1
+    mixup: float = 0.0
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
 
     def __post_init__(self):
@@ -131,6 +141,8 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig.validation_fraction must be in [0, 1), got {self.validation_fraction!r}")
         if not self.crop_seconds > 0:
             raise ConfigError(f"TrainConfig.crop_seconds must be > 0, got {self.crop_seconds!r}")
+        if not (isinstance(self.mixup, (int, float)) and self.mixup >= 0):
+            raise ConfigError(f"TrainConfig.mixup must be a Beta alpha >= 0 (0 for none), got {self.mixup!r}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
 

@@ -107,6 +107,42 @@ class SpecAugment(keras.layers.Layer):
                 "freq_masks": self.freq_masks, "freq_width": self.freq_width, "seed": self.seed}
 
 
+@_register
+class FrequencyWarp(keras.layers.Layer):
+    """Random linear stretch of the feature axis of ``[batch, frames, bins]``, only when ``training=True``.
+
+    Each utterance is resampled as ``out[f] = x[f * a]`` (linear interpolation, last bin
+    repeated past the edge) with ``a`` uniform in ``[1 - max_warp, 1 + max_warp]``: on a mel
+    axis this imitates a longer or shorter vocal tract (VTLP), a speaker trait the emotion
+    decision should not depend on.
+    """
+
+    def __init__(self, max_warp: float = 0.1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= max_warp < 1.0:
+            raise ConfigError(f"FrequencyWarp.max_warp must be in [0, 1), got {max_warp!r}")
+        self.max_warp = float(max_warp)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=None):
+        if not training or self.max_warp == 0.0:
+            return x
+        shape = tf.shape(x)
+        bins = shape[2]
+        a = keras.random.uniform([shape[0], 1], 1.0 - self.max_warp, 1.0 + self.max_warp, seed=self.seed_generator)
+        pos = tf.minimum(tf.range(bins, dtype=x.dtype)[None, :] * tf.cast(a, x.dtype), tf.cast(bins - 1, x.dtype))
+        i0 = tf.cast(tf.floor(pos), tf.int32)
+        i1 = tf.minimum(i0 + 1, bins - 1)
+        frac = (pos - tf.cast(i0, x.dtype))[:, None, :]
+        lo = tf.gather(x, i0, axis=2, batch_dims=1)
+        hi = tf.gather(x, i1, axis=2, batch_dims=1)
+        return lo + (hi - lo) * frac
+
+    def get_config(self):
+        return {**super().get_config(), "max_warp": self.max_warp, "seed": self.seed}
+
+
 @tf.custom_gradient
 def _reverse(x, strength):
     def grad(dy):

@@ -11,6 +11,7 @@ from ser_synth.recognition.layers import (
     AttentionPooling,
     BroadcastConcat,
     FrequencyFlatten,
+    FrequencyWarp,
     GradientReversal,
     MeanMaxPooling,
     SpecAugment,
@@ -38,6 +39,8 @@ class CRNNBackbone(keras.Model):
         inputs = keras.Input(shape=(None,), name="waveform")
         frontend_kwargs = {"deltas": mc.mfcc_deltas} if mc.features == "mfcc" else {}
         x = make_frontend(mc.features, audio_config, name="frontend", **frontend_kwargs)(inputs)
+        if mc.freq_warp:
+            x = FrequencyWarp(mc.freq_warp, name="freq_warp")(x)
         tm, tw, fm, fw = mc.spec_augment
         x = SpecAugment(tm, tw, fm, fw, name="spec_augment")(x)
         stats = None

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from ser_synth.audio.config import AudioConfig
+from ser_synth.data.augment import mixup_batches
 from ser_synth.data.pipeline import class_weights, training_dataset
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 from ser_synth.recognition.model import build_classifier
@@ -122,8 +123,10 @@ def fit_classifier(
     ds = training_dataset(waves, train_labels, crop_samples=crop, batch_size=tc.batch_size, seed=tc.seed, augment=tc.augment,
                           sample_weights=weights, speakers=train_speakers if num_speakers else None)
     steps = math.ceil(len(train_labels) / tc.batch_size)
-    # one-hot for label smoothing
+    # one-hot for label smoothing and mixup
     ds = ds.map(lambda x, y, w: (x, {**y, "emotion": tf.one_hot(y["emotion"], num_classes)}, w))
+    if tc.mixup:
+        ds = mixup_batches(ds, tc.mixup, seed=tc.seed)
     ds = ds.apply(tf.data.experimental.assert_cardinality(steps))
     losses = {"emotion": keras.losses.CategoricalCrossentropy(label_smoothing=tc.label_smoothing)}
     if num_speakers:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed
+from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed, mixup_batches
 from ser_synth.data.pipeline import class_weights, crop_or_pad, decoded_dataset, training_dataset, trim_silence_tf
 from ser_synth.exceptions import ConfigError
 from tests.conftest import tone, write_wav
@@ -57,3 +57,30 @@ def test_training_dataset_shapes_and_weights():
     assert set(batches[0][1]) == {"emotion", "speaker"}
     again = list(training_dataset(waves, labels, crop_samples=1600, batch_size=2, seed=0, augment=AugmentConfig(), sample_weights=w[labels]))
     assert np.array_equal(batches[0][0].numpy(), again[0][0].numpy())  # seeded
+
+
+def test_mixup_mixes_waveforms_labels_and_weights_consistently():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 50)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[np.arange(8) % 4]
+    w = np.arange(1, 9, dtype=np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, {"emotion": y, "speaker": np.arange(8)}, w)).batch(8)
+    mx, targets, mw = next(iter(mixup_batches(ds, 0.4, seed=1)))
+    soft, mx, mw = targets["emotion"].numpy(), mx.numpy(), mw.numpy()
+    np.testing.assert_allclose(soft.sum(axis=1), 1.0, atol=1e-6)
+    assert np.all(soft.max(axis=1) >= 0.5 - 1e-6)  # a dominant example in every mix
+    assert np.any(soft.max(axis=1) < 0.99)  # and some real mixing
+    np.testing.assert_array_equal(targets["speaker"].numpy(), np.arange(8))  # other targets untouched
+    for i in range(8):
+        # the dominant label's share is lam; the waveform and the weight use the same lam and partner
+        lam, own = soft[i].max(), soft[i].argmax()
+        assert own == i % 4 or lam < 0.5 + 1e-6
+        if lam > 0.999:
+            np.testing.assert_allclose(mx[i], x[i], atol=1e-4)
+            continue
+        partner = [j for j in range(8) if np.allclose(mx[i], lam * x[i] + (1 - lam) * x[j], atol=1e-4)]
+        assert partner and np.isclose(mw[i], lam * w[i] + (1 - lam) * w[partner[0]], atol=1e-4)
+    again = next(iter(mixup_batches(ds, 0.4, seed=1)))[0].numpy()
+    np.testing.assert_array_equal(again, mx)  # seeded
+    with pytest.raises(ConfigError, match="alpha"):
+        mixup_batches(ds, 0.0)

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from ser_synth.recognition.config import ModelConfig, TrainConfig
-from ser_synth.recognition.layers import (AttentionPooling, BroadcastConcat, GradientReversal, MeanMaxPooling, SpecAugment,
+from ser_synth.recognition.layers import (AttentionPooling, BroadcastConcat, FrequencyWarp, GradientReversal, MeanMaxPooling, SpecAugment,
                                          UtteranceNorm, UtteranceStats)
 from ser_synth.recognition.model import CRNNBackbone, EmotionClassifier, build_classifier
 from ser_synth.exceptions import ConfigError
@@ -24,7 +24,7 @@ def test_default_model_is_small():
     TINY,
     ModelConfig(features="mfcc", mfcc_deltas=2, conv_filters=(4,), rnn="gru", rnn_units=8, pooling="meanmax", conv_norm="instance"),
     ModelConfig(conv_filters=(4, 8), rnn_units=8, self_attention_heads=2, utterance_norm=False, speaker_adversary=True),
-    ModelConfig(conv_filters=(4,), rnn_units=8, utterance_stats=8),
+    ModelConfig(conv_filters=(4,), rnn_units=8, utterance_stats=8, freq_warp=0.1),
 ])
 def test_classifier_variants_save_and_reload(tmp_path, tiny_audio_config, mc):
     model = build_classifier(tiny_audio_config, mc, num_classes=3, num_speakers=4)
@@ -43,7 +43,7 @@ def test_classifier_variants_save_and_reload(tmp_path, tiny_audio_config, mc):
 def test_layers_roundtrip(tmp_path):
     x = np.random.default_rng(0).standard_normal((2, 12, 6)).astype(np.float32)
     for layer in (UtteranceNorm(), SpecAugment(1, 3, 1, 2, seed=1), AttentionPooling(8), MeanMaxPooling(), GradientReversal(0.5),
-                  UtteranceStats()):
+                  UtteranceStats(), FrequencyWarp(0.1, seed=2)):
         run_layer_serialization_test(layer, x, tmp_path)
 
 
@@ -76,6 +76,20 @@ def test_spec_augment_only_in_training():
     assert (masked != x).mean() > 0.02
 
 
+def test_frequency_warp_stretches_bin_axis_only_in_training():
+    ramp = np.tile(np.arange(16, dtype=np.float32), (4, 3, 1))  # value == bin index
+    layer = FrequencyWarp(0.2, seed=0)
+    np.testing.assert_array_equal(layer(ramp, training=False), ramp)
+    out = layer(ramp, training=True).numpy()
+    # out[f] = x[f * a]: on a ramp below the edge each utterance is f * a with one a in [0.8, 1.2]
+    a = out[:, :, 1]
+    assert np.all((a >= 0.8 - 1e-6) & (a <= 1.2 + 1e-6)) and np.ptp(a[:, 0]) > 0.01
+    np.testing.assert_allclose(a, a[:, :1].repeat(3, axis=1))  # one factor per utterance, all frames
+    for i in range(4):
+        expected = np.minimum(np.arange(16) * a[i, 0], 15.0)
+        np.testing.assert_allclose(out[i, 0], expected, atol=1e-4)
+
+
 def test_gradient_reversal_flips_and_scales_gradient():
     layer = GradientReversal(0.0)
     layer.build((None, 3))
@@ -92,6 +106,12 @@ def test_config_validation():
         ModelConfig(rnn="transformer")
     with pytest.raises(ConfigError, match="utterance_stats"):
         ModelConfig(utterance_stats=-1)
+    with pytest.raises(ConfigError, match="freq_warp"):
+        ModelConfig(freq_warp=1.5)
+    with pytest.raises(ConfigError, match="features='logmel'"):
+        ModelConfig(features="mfcc", freq_warp=0.1)
+    with pytest.raises(ConfigError, match="mixup"):
+        TrainConfig(mixup=-1.0)
     with pytest.raises(ConfigError, match="epochs"):
         TrainConfig(epochs=0)
     with pytest.raises(ConfigError, match="unknown TrainConfig keys"):

@@ -146,3 +146,17 @@ def test_ensemble_members_average_and_round_trip(tmp_path, tiny_audio_config):
     rec.save(tmp_path / "ens")
     back = EmotionRecognizer.load(tmp_path / "ens")
     np.testing.assert_allclose(back.predict_proba(waves[:3]), rec.predict_proba(waves[:3]), atol=1e-5)
+
+
+def test_mixup_and_frequency_warp_still_learn(tiny_audio_config):
+    from dataclasses import replace
+
+    import keras
+
+    keras.utils.set_random_seed(0)
+    waves, labels, speakers = toy_emotion_set()
+    rec = EmotionRecognizer(audio_config=tiny_audio_config, model_config=replace(TINY_MODEL, freq_warp=0.1),
+                            train_config=replace(TINY_TRAIN, mixup=0.4), verbose=0).fit(waves, labels, speakers=speakers)
+    assert rec.model_.backbone.get_layer("freq_warp").max_warp == 0.1
+    test_waves, test_labels, _ = toy_emotion_set(n_per_class=6)
+    assert rec.score(test_waves, test_labels) >= 0.9
