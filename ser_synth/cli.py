@@ -116,8 +116,10 @@ def cmd_evaluate(args) -> int:
 
     rec = _load_model(args.model)
     records = read_corpora(args.data, emotions=parse_emotions(args.emotions), fold_calm=args.fold_calm)
-    rep = rec.evaluate(records)
+    rep = rec.evaluate(records, speaker_adapt=args.speaker_adapt)
     print(format_table(rep))
+    if args.speaker_adapt:
+        print("speaker-adapted: each speaker's probabilities were corrected with that speaker's other (unlabeled) test utterances")
     if rep["n_excluded"]:
         print(f"left out {rep['n_excluded']} utterances with emotions the model does not know: {', '.join(rep['excluded_emotions'])}")
     if not rep["speaker_disjoint"]:
@@ -280,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--fold-calm", action="store_true")
     e.add_argument("--json", help="write the report as JSON")
     e.add_argument("--plots", help="write PNG plots to this folder")
+    e.add_argument("--speaker-adapt", action="store_true",
+                   help="correct each speaker's probabilities with their other test utterances (unsupervised; assumes mixed emotions per speaker)")
     e.set_defaults(func=cmd_evaluate)
 
     pr = sub.add_parser("predict", help="predict the emotion of audio files")

@@ -94,6 +94,11 @@ def test_train_evaluate_predict_on_tiny_corpus(tmp_path, capsys):
     rep = json.loads((tmp_path / "e.json").read_text())
     assert {"uar", "wa", "macro_f1", "n", "labels", "confusion", "per_speaker"} <= set(rep)
     assert rep["n"] == 32 and "not speaker-disjoint" in stdout
+    assert rep["speaker_adapted"] is False
+    code, stdout, err = _run(["evaluate", "--model", str(out / "model"), "--data", f"urdu:{root}", "--speaker-adapt", "--json", str(tmp_path / "a.json")], capsys)
+    assert code == 0, err
+    adapted = json.loads((tmp_path / "a.json").read_text())
+    assert adapted["speaker_adapted"] is True and adapted["n"] == 32 and "speaker-adapted" in stdout
     code, stdout, err = _run(["predict", str(root / "Angry" / "SM3_F1_A00.wav"), "--model", str(out / "model"), "--json", str(tmp_path / "p.json")], capsys)
     assert code == 0, err
     assert json.loads((tmp_path / "p.json").read_text())[0]["label"] in ("angry", "sad")

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ser_synth.exceptions import DataError
 from ser_synth.report import save_figure
 
 
@@ -65,6 +66,66 @@ def evaluation_report(y_true: Sequence[str], proba: np.ndarray, classes: Sequenc
         report["per_speaker"] = {s: {"accuracy": float(np.mean(h)), "n": len(h)} for s, h in sorted(hits.items())}
     else:
         report["per_speaker"] = {}
+    return report
+
+
+def speaker_prior_correction(proba: np.ndarray, speakers: Sequence[str], *, min_utterances: int = 8) -> np.ndarray:
+    """Unsupervised per-speaker adaptation of predicted probabilities.
+
+    For each speaker, the mean log-probability of every class over that speaker's utterances is
+    subtracted and the rows are renormalised. This removes a speaker-wide bias (a voice the model
+    hears as sad whatever the speaker acts) using only unlabeled audio of that speaker. It assumes
+    each speaker shows a mix of emotions: on a speaker who shows only one, it hurts.
+
+    Parameters
+    ----------
+    proba : np.ndarray, shape (n, classes)
+        Predicted probabilities.
+    speakers : sequence of str, length n
+        Speaker of each row.
+    min_utterances : int
+        Speakers with fewer rows are left unchanged (too few to estimate a bias).
+
+    Returns
+    -------
+    np.ndarray, shape (n, classes): corrected probabilities, rows sum to 1.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    speakers = np.asarray(list(speakers), dtype=object)
+    if proba.ndim != 2 or not np.all(np.isfinite(proba)):
+        raise DataError(f"proba must be a finite 2-D array (n, classes), got shape {proba.shape}")
+    if len(speakers) != len(proba):
+        raise DataError(f"speakers has {len(speakers)} entries but proba has {len(proba)} rows")
+    logp = np.log(np.clip(proba, 1e-7, 1.0))
+    for s in set(speakers.tolist()):
+        rows = speakers == s
+        if rows.sum() >= min_utterances:
+            logp[rows] -= logp[rows].mean(axis=0)
+    out = np.exp(logp - logp.max(axis=1, keepdims=True))
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def evaluate_records(model, records, *, speaker_adapt: bool = False) -> dict:
+    """:func:`evaluation_report` of a fitted recognizer on records whose emotion it knows.
+
+    ``n_excluded`` / ``excluded_emotions`` count the others; ``speaker_disjoint`` says whether no
+    evaluation speaker was in the model's training data. ``speaker_adapt`` applies
+    :func:`speaker_prior_correction` (transductive: it uses the other test utterances of each
+    speaker, unlabeled); the report says so in ``speaker_adapted``.
+    """
+    known = set(model.classes_.tolist())
+    kept = [r for r in records if r.emotion in known]
+    if not kept:
+        raise DataError(f"no utterance has an emotion the model knows ({sorted(known)})")
+    speakers = [r.speaker for r in kept]
+    proba = model.predict_proba(kept)
+    if speaker_adapt:
+        proba = speaker_prior_correction(proba, speakers)
+    report = evaluation_report([r.emotion for r in kept], proba, model.classes_.tolist(), speakers)
+    report["n_excluded"] = len(records) - len(kept)
+    report["excluded_emotions"] = sorted({r.emotion for r in records} - known)
+    report["speaker_disjoint"] = not (set(getattr(model, "train_speakers_", [])) & set(speakers))
+    report["speaker_adapted"] = bool(speaker_adapt)
     return report
 
 

@@ -158,19 +158,12 @@ class ProsodicRecognizer:
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), 1)]
 
-    def evaluate(self, records: Sequence[Utterance]) -> dict:
-        """Report on records whose emotion is in ``classes_`` (see ``evaluation_report``)."""
-        from ser_synth.recognition.metrics import evaluation_report
+    def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
+        """Report on records whose emotion is in ``classes_`` (see ``evaluate_records``)."""
+        from ser_synth.recognition.metrics import evaluate_records
 
         self._check_fitted()
-        kept = [r for r in records if r.emotion in set(self.classes_)]
-        if not kept:
-            raise DataError(f"no utterance has an emotion the model knows ({self.classes_.tolist()})")
-        rep = evaluation_report([r.emotion for r in kept], self.predict_proba(kept), self.classes_.tolist(), [r.speaker for r in kept])
-        rep["n_excluded"] = len(records) - len(kept)
-        rep["excluded_emotions"] = sorted({r.emotion for r in records} - set(self.classes_))
-        rep["speaker_disjoint"] = not (set(self.train_speakers_) & {r.speaker for r in kept})
-        return rep
+        return evaluate_records(self, list(records), speaker_adapt=speaker_adapt)
 
     def save(self, path: str | Path) -> Path:
         """Write ``prosodic.json`` (config + weights) atomically into folder ``path``."""

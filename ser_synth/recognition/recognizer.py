@@ -220,23 +220,17 @@ class EmotionRecognizer:
         y = [r.emotion for r in X] if y is None else list(y)
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
-    def evaluate(self, records: Sequence[Utterance]) -> dict:
-        """Full report on records (see :func:`ser_synth.recognition.metrics.evaluation_report`).
+    def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
+        """Full report on records (see :func:`ser_synth.recognition.metrics.evaluate_records`).
 
         Records whose emotion is not in ``classes_`` are left out; ``n_excluded`` counts them.
+        ``speaker_adapt`` corrects each speaker's probabilities with their other utterances
+        (:func:`~ser_synth.recognition.metrics.speaker_prior_correction`).
         """
-        from ser_synth.recognition.metrics import evaluation_report
+        from ser_synth.recognition.metrics import evaluate_records
 
         self._check_fitted()
-        known = set(self.classes_.tolist())
-        kept = [r for r in records if r.emotion in known]
-        if not kept:
-            raise DataError(f"no utterance has an emotion the model knows ({sorted(known)})")
-        report = evaluation_report([r.emotion for r in kept], self.predict_proba(kept), self.classes_.tolist(), [r.speaker for r in kept])
-        report["n_excluded"] = len(records) - len(kept)
-        report["excluded_emotions"] = sorted({r.emotion for r in records} - known)
-        report["speaker_disjoint"] = not (set(getattr(self, "train_speakers_", [])) & {r.speaker for r in kept})
-        return report
+        return evaluate_records(self, list(records), speaker_adapt=speaker_adapt)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

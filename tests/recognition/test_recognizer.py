@@ -5,7 +5,7 @@ import pytest
 
 from ser_synth.exceptions import AudioError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
-from ser_synth.recognition.metrics import evaluation_report, format_table, plot_report
+from ser_synth.recognition.metrics import evaluation_report, format_table, plot_report, speaker_prior_correction
 from tests.conftest import tone, toy_emotion_set, write_wav
 
 TINY_MODEL = ModelConfig(conv_filters=(8, 16), rnn_units=16, spec_augment=(0, 0, 0, 0), dropout=0.1)
@@ -82,6 +82,31 @@ def test_evaluation_report_and_plots(tmp_path):
     files = plot_report(rep, tmp_path, history={"loss": [1.0, 0.5], "val_uar": [0.4, 0.6]})
     assert {f.name for f in files} == {"confusion.png", "per_speaker.png", "training_curves.png"}
     assert all(f.stat().st_size > 1000 for f in files)
+
+
+def _softmax(logits):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_speaker_prior_correction_removes_a_speaker_bias():
+    classes = ["a", "b", "c"]
+    y = np.repeat([0, 1, 2], 3)  # 9 utterances of one speaker, 3 per class
+    logits = np.eye(3)[y] + np.array([2.0, 0.0, 0.0])  # the true class +1, but a voice-wide +2 on "a"
+    proba = _softmax(logits)
+    assert (proba.argmax(axis=1) == 0).all()  # biased: everything heard as "a"
+    small = _softmax(np.array([[2.0, 1.0, 0.0], [2.0, 0.0, 1.0]]))  # a speaker with too few utterances
+    speakers = ["s1"] * 9 + ["s2"] * 2
+    fixed = speaker_prior_correction(np.vstack([proba, small]), speakers)
+    np.testing.assert_allclose(fixed.sum(axis=1), 1.0, rtol=1e-9)
+    assert (fixed[:9].argmax(axis=1) == y).all()
+    np.testing.assert_allclose(fixed[9:], small, rtol=1e-6)  # left unchanged
+    rep = evaluation_report([classes[i] for i in y], fixed[:9], classes)
+    assert rep["uar"] == 1.0
+    with pytest.raises(DataError, match="speakers has 2 entries but proba has 9 rows"):
+        speaker_prior_correction(proba, ["s1", "s1"])
+    with pytest.raises(DataError, match=r"shape \(9,\)"):
+        speaker_prior_correction(proba[:, 0], speakers[:9])
 
 
 @pytest.mark.parametrize("freeze", ["backbone", "gradual"])
