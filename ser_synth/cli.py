@@ -235,7 +235,13 @@ def cmd_export(args) -> int:
         rec = _load_model(args.model)
         if not hasattr(rec, "model_config"):
             raise ConfigError(f"--tflite exports CRNN recognizers only; {args.model!r} is not one")
-        dest = export_tflite(rec, Path(args.out) / f"model_{args.tflite}.tflite", seconds=args.seconds, quantization=args.tflite)
+        calibration = None
+        if args.calibration:
+            from ser_synth.data import read_corpora
+
+            calibration = read_corpora(args.calibration)
+        dest = export_tflite(rec, Path(args.out) / f"model_{args.tflite}.tflite", seconds=args.seconds, quantization=args.tflite,
+                             calibration=calibration)
         print(f"exported {args.model} to {dest} (input float32 [1, {int(args.seconds * rec.audio_config.sample_rate)}], "
               f"classes {', '.join(rec.classes_)})")
         return 0
@@ -331,8 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                    f"(ravdess8, core4, {DEFAULT_SYNTHESIZER})")
     ex.add_argument("--out", required=True, help="<base>/<name>; the version folder goes inside")
     ex.add_argument("--version", type=int, help="version number (default: one more than the highest there)")
-    ex.add_argument("--tflite", choices=["none", "dynamic"], help="write a builtins-only .tflite recognizer instead, with this "
-                                                                 "quantization (fixed-length input, see --seconds)")
+    ex.add_argument("--tflite", choices=["none", "dynamic", "int8"], help="write a builtins-only .tflite recognizer instead, with this "
+                                                                         "quantization (fixed-length input, see --seconds)")
+    ex.add_argument("--calibration", help="corpus spec(s) of representative speech for --tflite int8 (e.g. emodb:data/emodb_cc0); "
+                                          "use speakers you will not evaluate on")
     ex.add_argument("--seconds", type=float, default=3.0, help="TFLite input length in seconds (default 3)")
     ex.set_defaults(func=cmd_export)
 

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +179,10 @@ def test_export_tflite(tmp_path, capsys):
     code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "none", "--seconds", "1"], capsys)
     assert code == 0, err
     assert (tmp_path / "model_none.tflite").is_file() and "[1, 16000]" in out
+    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "int8", "--seconds", "1"], capsys)
+    assert code == 2 and "calibration waveforms are needed" in err and len(err.strip().splitlines()) == 1
+    bundled = Path(__file__).resolve().parents[1] / "data" / "emodb_cc0"
+    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "int8", "--seconds", "1",
+                           "--calibration", f"emodb:{bundled}"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "model_int8.tflite").is_file()
