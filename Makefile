@@ -61,6 +61,7 @@ bench: install
 	$(PY) bench/synthesis_speed.py --json out/bench/synthesis_speed.json
 	$(PY) bench/tflite.py --json out/bench/tflite.json
 	$(PY) bench/train_judge.py --out out/bench/judge4 --json out/bench/judge4.json
+	$(PY) bench/judge_vocoder.py --json out/bench/judge_vocoder.json
 	$(PY) -m ser_synth.cli critique --n 12 --json out/bench/critique.json --plots out/bench/critique
 
 clean:
