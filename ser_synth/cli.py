@@ -229,6 +229,8 @@ def cmd_critique(args) -> int:
 def cmd_export(args) -> int:
     from ser_synth.serving import export_model
 
+    if args.calibration and args.tflite != "int8":
+        raise ConfigError(f"--calibration is for --tflite int8 only, got --tflite {args.tflite}")
     if args.tflite:
         from ser_synth.serving.tflite import export_tflite
 

@@ -186,3 +186,5 @@ def test_export_tflite(tmp_path, capsys):
                            "--calibration", f"emodb:{bundled}"], capsys)
     assert code == 0, err
     assert (tmp_path / "model_int8.tflite").is_file()
+    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path / "sm"), "--calibration", f"emodb:{bundled}"], capsys)
+    assert code == 2 and "--calibration is for --tflite int8 only, got --tflite None" in err
