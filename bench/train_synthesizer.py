@@ -4,6 +4,7 @@
     python bench/train_synthesizer.py lstm   --out out/synth          # + reconstruction only
     python bench/train_synthesizer.py gan    --out out/synth          # + conditional GAN
     python bench/train_synthesizer.py critic --out out/synth --from gan   # + critic-in-the-loop (ravdess8)
+    python bench/train_synthesizer.py pitch  --out out/synth --from lstm  # + a pitch head (F0, voicing)
     python bench/train_synthesizer.py ship   --out out/synth --from gan
 
 Data: the embedded espeak-ng corpus (text coverage) plus RAVDESS actors 01-16 (real emotional
@@ -13,7 +14,11 @@ continue the same base for the same number of steps, without and with the discri
 the ablation differs only in the adversarial losses. ``critic`` continues a finished stage with
 the frozen ``ravdess8`` recognizer's cross-entropy toward the intended emotion added (and the
 same GAN setting as that stage); ``judge4``, which never heard ravdess8's or the synthesizer's
-speakers, checks the result (``ser-synth critique``).
+speakers, checks the result (``ser-synth critique``). ``pitch`` gives a finished stage that was
+trained without one a pitch head (F0 + voicing, whose harmonics are laid over the linear
+magnitude before Griffin-Lim) and fine-tunes everything with the pitch losses added
+(``--no-pitch-head --name pitch_control``: the same fine-tuning without the head, the control);
+a ``base`` trained now has the head from the start.
 """
 
 from __future__ import annotations
@@ -35,13 +40,14 @@ BRANCH = {"steps": 800, "batch_size": 16, "learning_rate": 3e-4, "seed": 1}
 GAN = {"gan_weight": 1.0, "gan_warmup_steps": 0}
 CRITIC = {"steps": 400, "critic_weight": 0.5, "critic_ramp_steps": 100}
 CRITIC_MODEL = "ravdess8"
+PITCH = {"steps": 600, "batch_size": 16, "learning_rate": 5e-4, "seed": 3}
 
 
-def training_records(with_real: bool = True):
+def training_records(with_real: bool = True, profiles: str = "calibrated"):
     from ser_synth.data import read_corpora
     from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
 
-    records = list(synthetic_corpus(SyntheticCorpusConfig(**CORPUS), verbose=1))
+    records = list(synthetic_corpus(SyntheticCorpusConfig(**CORPUS, profiles=profiles), verbose=1))
     if with_real and _common.SHARED_DATA.is_dir():
         records += [r for r in read_corpora(RAVDESS) if r.speaker not in HELD_OUT]
     return records
@@ -72,12 +78,15 @@ def ship(out: Path, source: str, quality: str | None, critique: str | None) -> N
         f"- Data: the embedded espeak-ng corpus ({CORPUS['n_sentences']} grammar sentences, seed {CORPUS['seed']}, calibrated "
         "profiles) and RAVDESS actors 01-16 (real acted speech; 17 and 18 never seen).",
         f"- Stages (`bench/train_synthesizer.py`): reconstruction warm-up {BASE['steps']} steps, then {BRANCH['steps']} steps "
-        + (f"with the conditional discriminator (gan_weight {GAN['gan_weight']})" if source != "lstm" else
+        + (f"with the conditional discriminator (gan_weight {GAN['gan_weight']})" if source not in ("lstm", "pitch") else
            "more of reconstruction only (the GAN branch of the same base scored worse: see the README's ablation)")
+        + (f", then {tc.steps} steps with a pitch head added (F0 + voicing from YIN targets; its harmonics are laid over "
+           "the linear magnitude before Griffin-Lim)" if source == "pitch" else "")
         + (f", then {tc.steps} steps with the frozen `{CRITIC_MODEL}` critic (critic_weight {tc.critic_weight})" if tc.critic_weight else "")
         + f"; batch {tc.batch_size}, 2 CPU cores.",
-        f"- Reproduce: `python bench/train_synthesizer.py base`, then `... {source}`"
-        + (" (after `... gan`)" if source == "critic" else "") + f", then `... ship --from {source} --quality Q.json --critique C.json`.", "",
+        "- Reproduce: `python bench/train_synthesizer.py base`, then "
+        + {"critic": "`... gan`, then `... critic`", "pitch": "`... lstm`, then `... pitch --from lstm`"}.get(source, f"`... {source}`")
+        + f", then `... ship --from {source} --quality Q.json --critique C.json`.", "",
     ]
     if q:
         lines += ["## Measured on new sentences (grammar seed 777), espeak-ng voices, 4 core emotions",
@@ -102,12 +111,17 @@ def ship(out: Path, source: str, quality: str | None, critique: str | None) -> N
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stage", choices=["base", "lstm", "gan", "critic", "ship"])
+    ap.add_argument("stage", choices=["base", "lstm", "gan", "critic", "pitch", "ship"])
     ap.add_argument("--out", default=str(ROOT / "out" / "synth"))
-    ap.add_argument("--from", dest="source", default="gan", help="critic / ship: the stage to continue / to copy into the package")
+    ap.add_argument("--from", dest="source", default="gan", help="critic / pitch / ship: the stage to continue / to copy into the package")
     ap.add_argument("--quality", help="ship: synthesis_quality.py JSON with this model, for the model card")
     ap.add_argument("--critique", help="ship: critique JSON (ser-synth critique --json) of this model, for the model card")
     ap.add_argument("--embedded-only", action="store_true", help="leave RAVDESS out (the embedded-corpus-only model)")
+    ap.add_argument("--profiles", choices=["calibrated", "naive"], default="calibrated",
+                    help="prosody profiles of the embedded corpus")
+    ap.add_argument("--name", help="output folder name under --out (default: the stage)")
+    ap.add_argument("--no-pitch-head", action="store_true",
+                    help="pitch: the control, the same fine-tuning without adding a pitch head")
     args = ap.parse_args()
 
     from ser_synth.synthesis import EmotionalSynthesizer
@@ -117,25 +131,31 @@ def main():
     if args.stage == "ship":
         ship(out, args.source, args.quality, args.critique)
         return
-    records = training_records(with_real=not args.embedded_only)
+    records = training_records(with_real=not args.embedded_only, profiles=args.profiles)
+    name = args.name or args.stage
     t = time.time()
     if args.stage == "base":
         syn = EmotionalSynthesizer(train_config=BASE, verbose=2)
-        syn.fit(records, out_dir=out / "base")
+        syn.fit(records, out_dir=out / name)
     elif args.stage == "critic":
         from ser_synth.critic import EmotionCritic
 
         syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
         gan = {k: getattr(syn.train_config, k) for k in GAN}
         syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "seed": 2}, critic=EmotionCritic(CRITIC_MODEL),
-                      out_dir=out / "critic")
+                      out_dir=out / name)
+    elif args.stage == "pitch":
+        syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
+        if not syn.acoustic_config.f0_channels and not args.no_pitch_head:
+            syn.add_pitch_head()
+        syn.fine_tune(records, train_config=PITCH, out_dir=out / name)
     else:
         syn = EmotionalSynthesizer.load(out / "base", verbose=2)
-        syn.fine_tune(records, train_config={**BRANCH, **(GAN if args.stage == "gan" else {})}, out_dir=out / args.stage)
+        syn.fine_tune(records, train_config={**BRANCH, **(GAN if args.stage == "gan" else {})}, out_dir=out / name)
     seconds = time.time() - t
-    write_json({"stage": args.stage, "seconds": seconds, "n_train": syn.n_train_, "speakers": syn.speakers_,
-                "corpus": CORPUS, "held_out_speakers": sorted(HELD_OUT), "embedded_only": args.embedded_only,
-                "environment": _common.environment()}, out / f"{args.stage}_train.json")
+    write_json({"stage": args.stage, "source": args.source if args.stage in ("critic", "pitch") else None, "seconds": seconds,
+                "n_train": syn.n_train_, "speakers": syn.speakers_, "corpus": {**CORPUS, "profiles": args.profiles}, "held_out_speakers": sorted(HELD_OUT), "embedded_only": args.embedded_only,
+                "environment": _common.environment()}, out / f"{name}_train.json")
     print(json.dumps({"stage": args.stage, "minutes": round(seconds / 60, 1), "n_train": syn.n_train_}))
 
 

@@ -16,7 +16,7 @@ from ser_synth.exceptions import ConfigError
 
 
 def griffin_lim(magnitude, *, config: AudioConfig | None = None, n_iter=32, momentum: float = 0.99,
-                init: str = "random", seed: int = 0, num_samples=None) -> tf.Tensor:
+                init="random", seed: int = 0, num_samples=None) -> tf.Tensor:
     """Waveform whose STFT magnitude approximates ``magnitude`` (fast Griffin-Lim).
 
     Perraudin, Balazs & Søndergaard (2013): each iteration projects onto consistent
@@ -32,8 +32,9 @@ def griffin_lim(magnitude, *, config: AudioConfig | None = None, n_iter=32, mome
         Iterations (>= 0).
     momentum : float
         In ``[0, 1)``; 0.99 as in librosa.
-    init : {"random", "zeros"}
-        Initial phase: uniform random (seeded by ``seed``) or zero.
+    init : {"random", "zeros"} or complex tensor
+        Initial phase: uniform random (seeded by ``seed``), zero, or the phases of a complex
+        spectrogram shaped like ``magnitude`` (e.g. the STFT of an excitation signal).
     num_samples : int, optional
         Output length; default ``config.num_samples(frames)``.
 
@@ -44,8 +45,8 @@ def griffin_lim(magnitude, *, config: AudioConfig | None = None, n_iter=32, mome
     config = AudioConfig.from_dict(config)
     if not 0 <= momentum < 1:
         raise ConfigError(f"griffin_lim momentum must be in [0, 1), got {momentum!r}")
-    if init not in ("random", "zeros"):
-        raise ConfigError(f"griffin_lim init must be 'random' or 'zeros', got {init!r}")
+    if isinstance(init, str) and init not in ("random", "zeros"):
+        raise ConfigError(f"griffin_lim init must be 'random', 'zeros' or a complex spectrogram, got {init!r}")
     if isinstance(n_iter, int) and n_iter < 0:
         raise ConfigError(f"griffin_lim n_iter must be >= 0, got {n_iter!r}")
     mag = tf.convert_to_tensor(magnitude, tf.float32)
@@ -54,6 +55,12 @@ def griffin_lim(magnitude, *, config: AudioConfig | None = None, n_iter=32, mome
         mag = mag[None]
     if mag.shape.rank != 3 or (mag.shape[-1] is not None and mag.shape[-1] != config.n_bins):
         raise ConfigError(f"griffin_lim needs magnitude [batch, frames, {config.n_bins}] for n_fft={config.n_fft}, got shape {magnitude.shape}")
+    if not isinstance(init, str):
+        init = tf.convert_to_tensor(init, tf.complex64)
+        init = init[None] if unbatched else init
+        if init.shape.rank != 3:
+            raise ConfigError(f"griffin_lim init spectrogram must be shaped like the magnitude, got shape {init.shape}")
+        init = init * tf.cast(tf.math.rsqrt(tf.math.real(init) ** 2 + tf.math.imag(init) ** 2 + 1e-30), tf.complex64)
     y = _fast_griffin_lim(mag, tf.cast(n_iter, tf.int32), tf.constant(momentum, tf.float32), config, init, seed, num_samples)
     return y[0] if unbatched else y
 
@@ -123,7 +130,9 @@ def _fast_griffin_lim(mag, n_iter, momentum, config, init, seed, num_samples):
         angles, spec = _momentum_step(rebuilt, prev, cmag, alpha)
         return i + 1, angles, spec, rebuilt
 
-    if init == "random":
+    if not isinstance(init, str):
+        angles = init
+    elif init == "random":
         phase = tf.random.stateless_uniform(tf.shape(mag), seed=[seed, 0], minval=0.0, maxval=2 * np.pi)
         angles = tf.exp(tf.complex(tf.zeros_like(phase), phase))
     else:

@@ -98,7 +98,7 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
     """Export a fitted :class:`~ser_synth.synthesis.EmotionalSynthesizer` (characters model)."""
     import tensorflow as tf
 
-    from ser_synth.audio.griffin_lim import griffin_lim
+    from ser_synth.synthesis.acoustic import render_waveform
     from ser_synth.synthesis.text import character_table, tf_encode, tf_normalize
 
     synthesizer._check_fitted()
@@ -122,10 +122,8 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
         tokens, _ = tf_encode(tf_normalize(text), chars)
         out = model({"tokens": tokens, "emotion": emo, "intensity": tf.clip_by_value(intensity, 0.0, 1.0),
                             "speaker": speaker_ids}, training=False)
-        frames = out["frame_lengths"]
-        mag = tf.exp(out["linear"]) * tf.sequence_mask(frames, tf.shape(out["linear"])[1], dtype=tf.float32)[:, :, None]
-        wave = griffin_lim(mag, config=cfg, n_iter=iters)
-        return {"waveform": wave, "lengths": cfg.num_samples(frames), "log_mel": out["mel_post"]}
+        wave, lengths = render_waveform(out, cfg, iters)
+        return {"waveform": wave, "lengths": lengths, "log_mel": out["mel_post"]}
 
     specs = [tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([None], tf.string, name="emotion"),
              tf.TensorSpec([None], tf.float32, name="intensity")]

@@ -7,6 +7,8 @@ text ids -> embedding -> convs -> BiLSTM (text encoder)
             in training, predicted at inference)
          -> BiLSTM decoder -> log-mel (the shared AudioConfig) -> residual conv post-net
          -> log linear magnitude (so Griffin-Lim is not capped by the mel bottleneck)
+         -> F0 (log Hz) and voicing per frame, whose harmonic comb is laid over the smooth
+            linear magnitude before Griffin-Lim (:func:`ser_synth.audio.pitch.harmonic_magnitude`)
 """
 
 from __future__ import annotations
@@ -21,6 +23,41 @@ from ser_synth.utils import bidirectional
 
 _register = keras.saving.register_keras_serializable(package="ser_synth")
 LINEAR_FLOOR = 1e-5  # floor of the linear magnitude before the log
+PEAK = 0.99  # rendered waveforms louder than this are scaled down to it
+
+
+def vocoder_magnitude(out: dict, config: AudioConfig) -> tf.Tensor:
+    """Acoustic-model outputs -> the linear magnitude ``[B, T, n_bins]`` Griffin-Lim inverts.
+
+    The linear head's magnitude (or, without one, the mel's pseudo-inverse), with the
+    harmonics of the predicted F0 laid over it where the model has a pitch head, zero past
+    each item's frames.
+    """
+    from ser_synth.audio.griffin_lim import mel_to_linear
+    from ser_synth.audio.pitch import harmonic_magnitude
+
+    mag = tf.exp(out["linear"]) if "linear" in out else mel_to_linear(tf.exp(out["mel_post"]), config=config)
+    if "f0" in out:
+        mag = harmonic_magnitude(mag, out["f0"], out["voicing"], config=config)
+    return mag * tf.sequence_mask(out["frame_lengths"], tf.shape(mag)[1], dtype=mag.dtype)[:, :, None]
+
+
+def render_waveform(out: dict, config: AudioConfig, n_iter) -> tuple[tf.Tensor, tf.Tensor]:
+    """Acoustic-model outputs -> (waveform float32 ``[B, samples]``, lengths int32 ``[B]``).
+
+    Griffin-Lim (``n_iter``: int or int32 scalar tensor) of :func:`vocoder_magnitude`,
+    started, with a pitch head, from the phases of a pulse train at the predicted F0.
+    Griffin-Lim does not bound its output, so an utterance that would clip is scaled to peak
+    ``PEAK``.
+    """
+    from ser_synth.audio.griffin_lim import griffin_lim
+    from ser_synth.audio.pitch import excitation_spectrum
+
+    # with a pitch head, Griffin-Lim starts from the phases of a pulse train at the predicted F0
+    init = excitation_spectrum(out["f0"], out["voicing"], config=config) if "f0" in out else "random"
+    wave = griffin_lim(vocoder_magnitude(out, config), config=config, n_iter=n_iter, init=init)
+    peak = tf.reduce_max(tf.abs(wave), axis=1, keepdims=True)
+    return wave / tf.maximum(1.0, peak / PEAK), config.num_samples(out["frame_lengths"])
 
 
 @_register
@@ -87,7 +124,8 @@ class AcousticModel(keras.Model):
     ``[B, T, n_mels]`` (natural-log mel power, front-end units), ``linear`` ``[B, T, n_bins]``
     (log magnitude), ``frame_lengths`` ``[B]``, ``durations`` ``[B, N]``, ``log_durations``
     (predicted, ``log(1 + frames)``), ``mu`` ``[B, N, n_mels]`` (token means of the
-    standardised mel), and the standardised outputs (``*_norm``) the losses use.
+    standardised mel), with a pitch head ``f0`` ``[B, T]`` (Hz) and ``voicing`` ``[B, T]``
+    (probability), and the standardised outputs (``*_norm``, ``voicing_logit``) the losses use.
     """
 
     def __init__(self, audio_config=None, acoustic_config=None, vocab_size: int = 40, **kwargs):
@@ -113,6 +151,9 @@ class AcousticModel(keras.Model):
         if ac.linear_channels:
             self.linear_convs = _conv_stack(2, ac.linear_channels, 5, ac.dropout, "linear")
             self.linear_out = keras.layers.Dense(self.audio_config.n_bins, name="linear_out")
+        if ac.f0_channels:
+            self.f0_convs = _conv_stack(2, ac.f0_channels, 5, ac.dropout, "f0")
+            self.f0_out = keras.layers.Dense(2, name="f0_out")  # standardised log F0, voicing logit
         # Per-band statistics of the training targets (set by the trainer, saved with the
         # weights): the network works on standardised log spectra, so the unit-variance
         # Gaussian of the alignment search fits, and outputs are mapped back to front-end units.
@@ -121,6 +162,8 @@ class AcousticModel(keras.Model):
         self.mel_std = self.add_weight(shape=(n_mels,), initializer="ones", trainable=False, name="mel_std")
         self.linear_mean = self.add_weight(shape=(n_bins,), initializer="zeros", trainable=False, name="linear_mean")
         self.linear_std = self.add_weight(shape=(n_bins,), initializer="ones", trainable=False, name="linear_std")
+        if ac.f0_channels:
+            self.f0_stats = self.add_weight(shape=(2,), initializer="ones", trainable=False, name="f0_stats")  # log-Hz mean, std
         # create every weight now, so a reloaded model can take its saved weights
         self(self.dummy_inputs(), training=False)
 
@@ -176,6 +219,14 @@ class AcousticModel(keras.Model):
             lin = self.linear_out(_run(self.linear_convs, tf.concat([mel_post, x], -1), training, fmask)) * fmask
             out["linear_norm"] = lin
             out["linear"] = self.denormalize(lin, "linear", fmask)
+        if self.acoustic_config.f0_channels:
+            # detached like the duration predictor: reaching the decoder, the pitch losses made
+            # MCD worse than the same fine-tuning without them
+            # (bench/results/synthesis_quality_pitch_attached.json)
+            f0 = self.f0_out(_run(self.f0_convs, tf.stop_gradient(tf.concat([mel_post, x], -1)), training, fmask)) * fmask
+            out["log_f0_norm"], out["voicing_logit"] = f0[..., 0], f0[..., 1]
+            out["f0"] = tf.exp(f0[..., 0] * self.f0_stats[1] + self.f0_stats[0]) * fmask[..., 0]
+            out["voicing"] = tf.sigmoid(f0[..., 1]) * fmask[..., 0]
         return out
 
     def normalize(self, x, kind: str):
@@ -192,13 +243,17 @@ class AcousticModel(keras.Model):
         floor = tf.math.log(self.audio_config.log_floor) if kind == "mel" else tf.math.log(LINEAR_FLOOR)
         return y * mask + floor * (1.0 - mask)
 
-    def set_normalization(self, mel_frames, linear_frames):
-        """Fit the per-band statistics from stacked training frames ``[frames, bands]``."""
+    def set_normalization(self, mel_frames=None, linear_frames=None, log_f0=None):
+        """Fit the per-band statistics from stacked training frames ``[frames, bands]`` and the
+        log-F0 statistics from voiced frames ``[frames]`` (each optional)."""
         import numpy as np
 
         for frames, mean, std in ((mel_frames, self.mel_mean, self.mel_std), (linear_frames, self.linear_mean, self.linear_std)):
-            mean.assign(np.mean(frames, 0).astype("float32"))
-            std.assign(np.maximum(np.std(frames, 0), 1e-3).astype("float32"))
+            if frames is not None:
+                mean.assign(np.mean(frames, 0).astype("float32"))
+                std.assign(np.maximum(np.std(frames, 0), 1e-3).astype("float32"))
+        if log_f0 is not None and len(log_f0) and self.acoustic_config.f0_channels:
+            self.f0_stats.assign(np.array([np.mean(log_f0), max(np.std(log_f0), 1e-2)], "float32"))
 
     def call(self, inputs, training=False):
         h, cond, mask, mu, log_d = self.encode(inputs["tokens"], inputs["emotion"], inputs["intensity"], inputs["speaker"], training)
@@ -215,5 +270,8 @@ class AcousticModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        # models saved before the pitch head existed have none
+        config["acoustic_config"] = {"f0_channels": 0, **config.get("acoustic_config", {})}
         return cls(**config)
 

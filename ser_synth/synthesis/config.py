@@ -36,6 +36,9 @@ class AcousticConfig(DictConfig):
         Residual conv post-net on the log-mel.
     linear_channels : int
         Conv stack predicting log linear magnitude (0: mel only).
+    f0_channels : int
+        Conv stack predicting F0 and voicing per frame, whose harmonics are laid over the linear
+        magnitude before Griffin-Lim (0: no pitch head; the output is then unpitched).
     dropout : float
     """
 
@@ -53,6 +56,7 @@ class AcousticConfig(DictConfig):
     postnet_channels: int = 128
     postnet_layers: int = 3
     linear_channels: int = 128
+    f0_channels: int = 64
     dropout: float = 0.1
 
     def __post_init__(self):
@@ -64,7 +68,7 @@ class AcousticConfig(DictConfig):
         object.__setattr__(self, "emotions", emotions)
         check_fields(self, ("n_speakers", "encoder_dim", "kernel_size", "emotion_dim", "speaker_dim", "duration_channels",
                             "decoder_units", "decoder_layers", "postnet_channels"), "positive int")
-        check_fields(self, ("encoder_convs", "postnet_layers", "linear_channels"), "int >= 0")
+        check_fields(self, ("encoder_convs", "postnet_layers", "linear_channels", "f0_channels"), "int >= 0")
         if self.encoder_dim % 2:
             raise ConfigError(f"AcousticConfig.encoder_dim must be even (two LSTM directions), got {self.encoder_dim}")
         if not 0 <= self.dropout < 1:
@@ -82,9 +86,10 @@ class SynthTrainConfig(DictConfig):
     batch_size : int
     learning_rate : float
         Peak rate of the generator (AdamW, warm-up then cosine decay).
-    duration_weight, prior_weight, linear_weight : float
+    duration_weight, prior_weight, linear_weight, f0_weight : float
         Weights of the log-duration MSE, the alignment prior (Gaussian NLL of frames under
-        their token's predicted mel) and the linear-magnitude L1.
+        their token's predicted mel), the linear-magnitude L1 and the pitch losses (L1 of
+        standardised log F0 + voicing cross-entropy).
     gan_weight : float
         0 disables the discriminator.
     gan_warmup_steps : int
@@ -107,6 +112,7 @@ class SynthTrainConfig(DictConfig):
     duration_weight: float = 1.0
     prior_weight: float = 1.0
     linear_weight: float = 1.0
+    f0_weight: float = 1.0
     gan_weight: float = 0.0
     gan_warmup_steps: int = 1000
     feature_matching_weight: float = 2.0
@@ -119,6 +125,6 @@ class SynthTrainConfig(DictConfig):
     def __post_init__(self):
         check_fields(self, ("steps", "batch_size"), "positive int")
         check_fields(self, ("learning_rate", "discriminator_learning_rate", "max_seconds"), "> 0")
-        check_fields(self, ("duration_weight", "prior_weight", "linear_weight", "gan_weight", "feature_matching_weight",
+        check_fields(self, ("duration_weight", "prior_weight", "linear_weight", "f0_weight", "gan_weight", "feature_matching_weight",
                             "critic_weight"), ">= 0")
         check_fields(self, ("gan_warmup_steps", "critic_ramp_steps"), "int >= 0")

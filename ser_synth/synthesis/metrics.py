@@ -53,10 +53,12 @@ def f0_track(wave: np.ndarray, config: AudioConfig, fmin: float = 60.0, fmax: fl
     return np.where(voiced, f0, np.nan)
 
 
-def f0_rmse(ref_wave, gen_wave, ref_log_mel, gen_log_mel, config: AudioConfig) -> float:
-    """F0 RMSE in Hz over frames voiced in both, on the cepstral DTW path (NaN if none)."""
+def f0_rmse(ref_wave, gen_wave, ref_log_mel, gen_log_mel, config: AudioConfig, *, tracks=None) -> float:
+    """F0 RMSE in Hz over frames voiced in both, on the cepstral DTW path (NaN if none).
+
+    ``tracks``: the two :func:`f0_track` results when already computed."""
     path = dtw_path(mel_cepstra(ref_log_mel), mel_cepstra(gen_log_mel))
-    fa, fb = f0_track(ref_wave, config), f0_track(gen_wave, config)
+    fa, fb = tracks if tracks is not None else (f0_track(ref_wave, config), f0_track(gen_wave, config))
     i = np.minimum(path[:, 0], len(fa) - 1)
     j = np.minimum(path[:, 1], len(fb) - 1)
     a, b = fa[i], fb[j]
@@ -94,7 +96,9 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     Returns
     -------
     dict
-        ``n``, ``mcd_db``, ``f0_rmse_hz``, ``gv_ratio``, ``synthesis_seconds`` (and, with
+        ``n``, ``mcd_db``, ``f0_rmse_hz``, ``gv_ratio``, ``voiced_fraction`` (pYIN's share of
+        voiced frames in the generated speech) and ``reference_voiced_fraction``,
+        ``synthesis_seconds`` (and, with
         ``return_audio``, ``(result, items, waves, mels)``; items are (text, speaker, emotion)).
     """
     import time
@@ -120,8 +124,12 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     waves, mels = synthesizer.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],
                                                intensities=intensity, speakers=[s for _, s, _ in items], return_mel=True)
     seconds = time.perf_counter() - t0
+    tracks = [(f0_track(refs[k][0], cfg), f0_track(y, cfg)) for k, y in zip(items, waves)]
     result = {"n": len(items), "synthesis_seconds": seconds,
               "mcd_db": float(np.mean([mcd(refs[k][1], m) for k, m in zip(items, mels)])),
-              "f0_rmse_hz": float(np.nanmean([f0_rmse(refs[k][0], y, refs[k][1], m, cfg) for k, y, m in zip(items, waves, mels)])),
-              "gv_ratio": gv_ratio([refs[k][1] for k in items], mels)}
+              "f0_rmse_hz": float(np.nanmean([f0_rmse(refs[k][0], y, refs[k][1], m, cfg, tracks=tr)
+                                              for k, y, m, tr in zip(items, waves, mels, tracks)])),
+              "gv_ratio": gv_ratio([refs[k][1] for k in items], mels),
+              "voiced_fraction": float(np.mean([np.isfinite(b).mean() for _, b in tracks])),
+              "reference_voiced_fraction": float(np.mean([np.isfinite(a).mean() for a, _ in tracks]))}
     return (result, items, waves, mels) if return_audio else result

@@ -35,6 +35,10 @@ def record_intensity(r: Utterance) -> float:
         return 1.0
 
 
+def _voiced_log_f0(examples) -> np.ndarray:
+    return np.concatenate([e.log_f0[e.voiced > 0] for e in examples])
+
+
 class EmotionalSynthesizer:
     """Text + emotion + intensity (+ speaker) -> waveform, with a trained acoustic model.
 
@@ -92,7 +96,8 @@ class EmotionalSynthesizer:
         self.acoustic_config = dataclasses.replace(self.acoustic_config, n_speakers=len(speakers))
         examples = self._examples(records, speakers)
         model = AcousticModel(self.audio_config, self.acoustic_config, vocab_size=self._encoder().vocab_size)
-        model.set_normalization(np.concatenate([e.mel for e in examples]), np.concatenate([e.linear for e in examples]))
+        model.set_normalization(np.concatenate([e.mel for e in examples]), np.concatenate([e.linear for e in examples]),
+                                _voiced_log_f0(examples))
         self.history_ = self._train(model, examples, self.train_config)
         self.model_, self.speakers_ = model, speakers
         self._fitted(examples, out_dir)
@@ -126,10 +131,36 @@ class EmotionalSynthesizer:
         if critic is not None and critic.audio_config != self.audio_config:
             raise ConfigError("the critic's AudioConfig differs from the synthesizer's, so it cannot read its log-mel")
         examples = self._examples(records, self.speakers_)
+        if getattr(self, "_pitch_stats_pending", False):
+            self.model_.set_normalization(log_f0=_voiced_log_f0(examples))
+            self._pitch_stats_pending = False
         history = self._train(self.model_, examples, self.train_config, critic=critic)
         old = getattr(self, "history_", {})
         self.history_ = {k: list(old.get(k, [])) + history.get(k, []) for k in {**old, **history}}
         self._fitted(examples, out_dir)
+        return self
+
+    def add_pitch_head(self, *, channels: int = 64) -> "EmotionalSynthesizer":
+        """Give a model trained without a pitch head one, keeping every other weight.
+
+        The head learns in the next :meth:`fine_tune`, whose data also set its F0 statistics.
+        Until then it predicts no useful pitch. Returns self.
+        """
+        import dataclasses
+
+        from ser_synth.synthesis.acoustic import AcousticModel
+
+        self._check_fitted()
+        if self.acoustic_config.f0_channels:
+            raise ConfigError(f"this synthesizer already has a pitch head (f0_channels={self.acoustic_config.f0_channels})")
+        config = dataclasses.replace(self.acoustic_config, f0_channels=channels)
+        model = AcousticModel(self.audio_config, config, vocab_size=self.model_.vocab_size)
+        for layer in self.model_.layers:
+            model.get_layer(layer.name).set_weights(layer.get_weights())
+        for name in ("mel_mean", "mel_std", "linear_mean", "linear_std"):
+            getattr(model, name).assign(getattr(self.model_, name))
+        self.model_, self.acoustic_config = model, config
+        self._pitch_stats_pending, self._synth_fn = True, None
         return self
 
     def _encoder(self):
@@ -152,7 +183,7 @@ class EmotionalSynthesizer:
         """Records -> :class:`~ser_synth.synthesis.train.Example` (trimmed audio, spectral targets)."""
         from ser_synth.data.loading import load_waveforms
         from ser_synth.synthesis.text import TextError
-        from ser_synth.synthesis.train import Example, spectral_targets
+        from ser_synth.synthesis.train import Example, pitch_targets, spectral_targets
 
         encoder, emotions = self._encoder(), self.acoustic_config.emotions
         waves = load_waveforms([r.path for r in records], self.audio_config, trim_db=30.0, verbose=self.verbose)
@@ -168,8 +199,9 @@ class EmotionalSynthesizer:
         if not pairs:
             raise DataError(f"every record is longer than max_seconds={self.train_config.max_seconds} or has no speakable text")
         mels, lins = spectral_targets([w for _, w, _ in pairs], self.audio_config)
-        return [Example(tokens, emotions.index(r.emotion), record_intensity(r), speakers.index(r.speaker), m, lin)
-                for (r, _, tokens), m, lin in zip(pairs, mels, lins)]
+        pitch = pitch_targets([w for _, w, _ in pairs], self.audio_config)
+        return [Example(tokens, emotions.index(r.emotion), record_intensity(r), speakers.index(r.speaker), m, lin, *p)
+                for (r, _, tokens), m, lin, p in zip(pairs, mels, lins, pitch)]
 
     def _train(self, model, examples, tc: SynthTrainConfig, critic=None) -> dict:
         """Reconstruction steps, then (with ``gan_weight > 0``) adversarial steps; -> history."""
@@ -216,7 +248,7 @@ class EmotionalSynthesizer:
         if getattr(self, "_synth_fn", None) is None:
             import tensorflow as tf
 
-            from ser_synth.audio.griffin_lim import griffin_lim, mel_to_linear
+            from ser_synth.synthesis.acoustic import render_waveform
 
             model, cfg = self.model_, self.audio_config
 
@@ -226,11 +258,8 @@ class EmotionalSynthesizer:
                          autograph=False)  # plain TF ops only; converting a closure rebuilt per model only warns
             def synth(tokens, emotion, intensity, speaker, iters):
                 out = model({"tokens": tokens, "emotion": emotion, "intensity": intensity, "speaker": speaker}, training=False)
-                mag = tf.exp(out["linear"]) if "linear" in out else mel_to_linear(tf.exp(out["mel_post"]), config=cfg)
-                frames = out["frame_lengths"]
-                mask = tf.sequence_mask(frames, tf.shape(mag)[1], dtype=mag.dtype)[:, :, None]
-                wave = griffin_lim(mag * mask, config=cfg, n_iter=iters)
-                return wave, cfg.num_samples(frames), out["mel_post"]
+                wave, lengths = render_waveform(out, cfg, iters)
+                return wave, lengths, out["mel_post"]
 
             self._synth_fn = synth
         return self._synth_fn
@@ -326,6 +355,7 @@ class EmotionalSynthesizer:
         obj = cls(audio_config=meta["audio_config"], acoustic_config=meta["acoustic_config"], train_config=meta["train_config"],
                   griffin_lim_iters=meta["griffin_lim_iters"], verbose=verbose)
         obj.model_ = keras.saving.load_model(path / _MODEL_FILE, safe_mode=True, compile=False)
+        obj.acoustic_config = obj.model_.acoustic_config  # the model's own (older ones have no pitch head)
         obj.speakers_, obj.emotions_ = meta["speakers"], meta["emotions"]
         obj.history_, obj.n_train_ = meta.get("history", {}), meta.get("n_train")
         obj._synth_fn = None

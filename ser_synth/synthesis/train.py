@@ -20,7 +20,8 @@ from ser_synth.synthesis.acoustic import LINEAR_FLOOR, AcousticModel
 
 @dataclass
 class Example:
-    """One training pair: symbol ids + conditioning + log-mel / log-linear targets."""
+    """One training pair: symbol ids + conditioning + log-mel / log-linear / pitch targets
+    (``log_f0``: continuous natural-log F0 ``[T]``; ``voiced``: ``[T]`` 0/1)."""
 
     tokens: np.ndarray
     emotion: int
@@ -28,6 +29,8 @@ class Example:
     speaker: int
     mel: np.ndarray
     linear: np.ndarray
+    log_f0: np.ndarray
+    voiced: np.ndarray
 
 
 def spectral_targets(waveforms: Sequence[np.ndarray], audio_config: AudioConfig, batch: int = 16):
@@ -54,6 +57,17 @@ def spectral_targets(waveforms: Sequence[np.ndarray], audio_config: AudioConfig,
     return mels, lins
 
 
+def pitch_targets(waveforms: Sequence[np.ndarray], audio_config: AudioConfig):
+    """Continuous log-F0 ``[T]`` and voicing ``[T]`` (float 0/1) per waveform, on the front-end's frames."""
+    from ser_synth.audio.pitch import continuous_log_f0, pitch_track
+
+    out = []
+    for w in waveforms:
+        f0, voiced = pitch_track(w, audio_config)
+        out.append((continuous_log_f0(f0, voiced), voiced.astype(np.float32)))
+    return out
+
+
 def make_dataset(examples: Sequence[Example], batch_size: int, *, seed: int = 0, shuffle: bool = True) -> tf.data.Dataset:
     """Padded batches of similar length (bucketed), repeated forever when shuffling."""
     n_mels, n_bins = examples[0].mel.shape[1], examples[0].linear.shape[1]
@@ -61,12 +75,13 @@ def make_dataset(examples: Sequence[Example], batch_size: int, *, seed: int = 0,
     def gen():
         for e in examples:
             yield {"tokens": e.tokens, "emotion": np.int32(e.emotion), "intensity": np.float32(e.intensity),
-                   "speaker": np.int32(e.speaker), "mel": e.mel, "linear": e.linear,
+                   "speaker": np.int32(e.speaker), "mel": e.mel, "linear": e.linear, "log_f0": e.log_f0, "voiced": e.voiced,
                    "text_length": np.int32(len(e.tokens)), "mel_length": np.int32(len(e.mel))}
 
     sig = {"tokens": tf.TensorSpec([None], tf.int32), "emotion": tf.TensorSpec([], tf.int32), "intensity": tf.TensorSpec([], tf.float32),
            "speaker": tf.TensorSpec([], tf.int32), "mel": tf.TensorSpec([None, n_mels], tf.float32),
-           "linear": tf.TensorSpec([None, n_bins], tf.float32), "text_length": tf.TensorSpec([], tf.int32),
+           "linear": tf.TensorSpec([None, n_bins], tf.float32), "log_f0": tf.TensorSpec([None], tf.float32),
+           "voiced": tf.TensorSpec([None], tf.float32), "text_length": tf.TensorSpec([], tf.int32),
            "mel_length": tf.TensorSpec([], tf.int32)}
     ds = tf.data.Dataset.from_generator(gen, output_signature=sig).cache()
     if shuffle:
@@ -105,7 +120,7 @@ class AcousticTrainer(keras.Model):
             # synthesizer emotion row -> critic class column (-1: the critic cannot hear it)
             classes = critic.classes_.tolist()
             self._critic_columns = tf.constant([classes.index(e) if e in classes else -1 for e in generator.acoustic_config.emotions], tf.int32)
-        names = ("loss", "mel_l1", "linear_l1", "duration", "prior", "d_loss", "adversarial", "feature_matching", "critic_ce", "critic_acc")
+        names = ("loss", "mel_l1", "linear_l1", "f0_l1", "voicing", "duration", "prior", "d_loss", "adversarial", "feature_matching", "critic_ce", "critic_acc")
         self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
         if discriminator is not None:
             n_mels = generator.audio_config.n_mels
@@ -137,6 +152,14 @@ class AcousticTrainer(keras.Model):
             lin_l1 = _masked_mean(tf.abs(out["linear_norm"] - g.normalize(batch["linear"], "linear")), fmask)
             parts["linear_l1"] = lin_l1
             total += tc.linear_weight * lin_l1
+        if "f0" in out:
+            fm = fmask[:, :, 0]
+            target = (batch["log_f0"] - g.f0_stats[0]) / g.f0_stats[1]
+            f0_l1 = tf.reduce_sum(tf.abs(out["log_f0_norm"] - target) * fm) / tf.maximum(tf.reduce_sum(fm), 1.0)
+            bce = tf.nn.sigmoid_cross_entropy_with_logits(labels=batch["voiced"], logits=out["voicing_logit"])
+            voicing = tf.reduce_sum(bce * fm) / tf.maximum(tf.reduce_sum(fm), 1.0)
+            parts.update(f0_l1=f0_l1, voicing=voicing)
+            total += tc.f0_weight * (f0_l1 + voicing)
         out["durations"] = durations
         return total, parts, out
 

@@ -81,7 +81,7 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
 
     from ser_synth.data.loading import load_waveforms
     from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
-    from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, spectral_targets
+    from ser_synth.synthesis.train import AcousticTrainer, Example, make_dataset, make_optimizer, pitch_targets, spectral_targets
 
     recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=6, emotions=("neutral", "sad"), speakers=("espeak/m1", "espeak/f1"),
                                                   intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
@@ -89,10 +89,11 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     mels, lins = spectral_targets(waves, tiny_audio_config)
     cfg = AcousticConfig(**{**TINY, "n_speakers": 2})
     enc = TextEncoder()
-    examples = [Example(enc.encode(r.text), cfg.emotions.index(r.emotion), float(r.intensity), ["espeak/m1", "espeak/f1"].index(r.speaker), m, lin)
-                for r, m, lin in zip(recs, mels, lins)]
+    pitch = pitch_targets(waves, tiny_audio_config)
+    examples = [Example(enc.encode(r.text), cfg.emotions.index(r.emotion), float(r.intensity), ["espeak/m1", "espeak/f1"].index(r.speaker), m, lin, *p)
+                for r, m, lin, p in zip(recs, mels, lins, pitch)]
     gen = AcousticModel(tiny_audio_config, cfg, vocab_size=enc.vocab_size)
-    gen.set_normalization(np.concatenate(mels), np.concatenate(lins))
+    gen.set_normalization(np.concatenate(mels), np.concatenate(lins), np.concatenate([lf[v > 0] for lf, v in pitch]))
     tc = SynthTrainConfig(steps=60, batch_size=4)
     trainer = AcousticTrainer(gen, tc)
     trainer.compile(optimizer=make_optimizer(tc))
@@ -105,6 +106,7 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     d = out["durations"].numpy()
     assert (d.sum(1) == batch["mel_length"].numpy()).all()
     assert tf.reduce_all(tf.math.is_finite(out["linear"]))
+    assert hist["f0_l1"][-1] < hist["f0_l1"][0] and hist["voicing"][-1] < hist["voicing"][0], (hist["f0_l1"], hist["voicing"])
 
     # the GAN phase: the discriminator learns and its losses are finite
     from ser_synth.synthesis.discriminator import SpectrogramDiscriminator

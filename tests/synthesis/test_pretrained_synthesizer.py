@@ -45,6 +45,29 @@ def test_emotion_moves_duration_and_energy(syn):
     np.testing.assert_allclose(_stats(syn, texts[:1], "angry", intensity=0.0)[2][0], _stats(syn, texts[:1], "neutral")[2][0], atol=1e-5)
 
 
+def test_shipped_speech_is_pitched_and_follows_the_predicted_f0(syn):
+    """The pitch head's F0 is what an independent tracker (pYIN) hears in the waveform, for a
+    low male and a female voice, and emotion moves it (happy above sad)."""
+    import tensorflow as tf
+
+    from ser_synth.synthesis.metrics import f0_track
+    from ser_synth.synthesis.text import TextEncoder
+
+    text = generate_sentences(1, seed=4242)[0]
+    assert syn.acoustic_config.f0_channels > 0
+    medians = {}
+    for speaker, emotion in [("espeak/m3", "neutral"), ("ravdess/04", "sad"), ("ravdess/04", "neutral"), ("espeak/f1", "happy")]:
+        k = 0.0 if emotion == "neutral" else 1.0
+        out = syn.model_({"tokens": tf.constant(TextEncoder().encode(text)[None]), "emotion": tf.constant([syn.emotion_index(emotion)]),
+                          "intensity": tf.constant([k]), "speaker": tf.constant([syn.speakers_.index(speaker)])})
+        predicted = out["f0"][0].numpy()[out["voicing"][0].numpy() > 0.5]
+        heard = f0_track(syn.synthesize(text, emotion=emotion, intensity=k, speaker=speaker), syn.audio_config)
+        assert np.isfinite(heard).mean() > 0.3, (speaker, emotion, np.isfinite(heard).mean())
+        assert abs(np.log2(np.nanmedian(heard) / np.median(predicted))) < 0.15, (speaker, emotion)
+        medians[speaker, emotion] = np.median(predicted)
+    assert medians["ravdess/04", "sad"] < medians["ravdess/04", "neutral"] < medians["espeak/f1", "happy"]
+
+
 def test_reference_quality_against_rule_based_rendering(syn):
     from ser_synth.exceptions import DataError
     from ser_synth.synthesis.metrics import reference_quality
@@ -57,5 +80,6 @@ def test_reference_quality_against_rule_based_rendering(syn):
     assert items[1] == (texts[0], "espeak/m3", "sad") and len(waves) == len(mels) == 4
     # a trained model is near its rule-based references, far nearer than the references are to another voice's
     assert 2.0 < q["mcd_db"] < 7.0 and 0.3 < q["gv_ratio"] < 1.5 and np.isfinite(q["f0_rmse_hz"])
+    assert 0 < q["voiced_fraction"] <= 1 and 0 < q["reference_voiced_fraction"] <= 1
     with pytest.raises(DataError, match="needs espeak-ng voices"):
         reference_quality(syn, texts, emotions=["sad"], speakers=["ravdess/01"])

@@ -11,7 +11,7 @@ from ser_synth.synthesis import EmotionalSynthesizer, TextError
 from ser_synth.synthesis.synthesizer import record_intensity
 
 TINY = dict(encoder_dim=16, encoder_convs=1, emotion_dim=4, speaker_dim=4, duration_channels=8, decoder_units=16,
-            decoder_layers=1, postnet_channels=8, postnet_layers=1, linear_channels=8)
+            decoder_layers=1, postnet_channels=8, postnet_layers=1, linear_channels=8, f0_channels=8)
 
 
 def test_record_intensity():
@@ -73,3 +73,35 @@ def test_fit_synthesize_save_load(tiny_audio_config, tmp_path):
         kwargs = {"text": "hi", **kwargs}
         with pytest.raises(exc, match=match):
             back.synthesize(kwargs.pop("text"), **kwargs)
+
+
+@pytest.mark.slow
+def test_pitch_head_added_to_an_old_model(tiny_audio_config, tmp_path):
+    """A model trained without a pitch head (as saved before it existed) loads unchanged; one
+    can be added, learns in fine_tune, and survives save/load."""
+    from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
+
+    recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=3, emotions=("neutral", "sad"), speakers=("espeak/m1",),
+                                                  intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
+    old = EmotionalSynthesizer(audio_config=tiny_audio_config, acoustic_config={**TINY, "f0_channels": 0}, verbose=0,
+                               griffin_lim_iters=4, train_config={"steps": 4, "batch_size": 3}).fit(recs, out_dir=tmp_path / "old")
+    assert "f0" not in old.model_(old.model_.dummy_inputs())
+    back = EmotionalSynthesizer.load(tmp_path / "old")
+    assert back.acoustic_config.f0_channels == 0
+    kept = {w.path: w.numpy() for w in back.model_.weights}
+    assert back.add_pitch_head(channels=8) is back and back.acoustic_config.f0_channels == 8
+    assert all(np.array_equal(kept[w.path], w.numpy()) for w in back.model_.weights if w.path in kept)
+    with pytest.raises(ConfigError, match="already has a pitch head"):
+        back.add_pitch_head()
+    head = back.model_.get_layer("f0_out").get_weights()[0].copy()
+    back.fine_tune(recs, train_config={"steps": 20, "batch_size": 3, "learning_rate": 3e-3})
+    f0_mean = back.model_.f0_stats.numpy()[0]
+    assert 60 < np.exp(f0_mean) < 400  # fitted from the fine-tuning data, not the initial 1.0
+    assert np.isfinite(back.history_["f0_l1"]).all()  # learning itself: tests/synthesis/test_acoustic.py
+    assert not np.array_equal(head, back.model_.get_layer("f0_out").get_weights()[0])
+    out = back.model_(back.model_.dummy_inputs())
+    assert out["f0"].shape == out["voicing"].shape == out["mel"].shape[:2]
+    back.save(tmp_path / "new")
+    again = EmotionalSynthesizer.load(tmp_path / "new")
+    assert again.acoustic_config.f0_channels == 8
+    np.testing.assert_allclose(again.synthesize("Sad day.", emotion="sad"), back.synthesize("Sad day.", emotion="sad"), atol=1e-4)
