@@ -25,7 +25,7 @@ def pitch_track(y: np.ndarray, config: AudioConfig, *, fmin: float = FMIN, fmax:
 
     YIN gives the period; a frame counts as voiced when its normalised autocorrelation at that
     period is at least ``periodicity`` and it is within ``silence_db`` of the loudest frame.
-    (pYIN decides voicing better but is ~60x slower, too slow to label a training corpus on
+    (pYIN decides voicing better but is far slower, too slow to label a training corpus on
     2 cores.)
 
     Parameters
