@@ -53,7 +53,6 @@ def render_waveform(out: dict, config: AudioConfig, n_iter) -> tuple[tf.Tensor, 
     from ser_synth.audio.griffin_lim import griffin_lim
     from ser_synth.audio.pitch import excitation_spectrum
 
-    # with a pitch head, Griffin-Lim starts from the phases of a pulse train at the predicted F0
     init = excitation_spectrum(out["f0"], out["voicing"], config=config) if "f0" in out else "random"
     wave = griffin_lim(vocoder_magnitude(out, config), config=config, n_iter=n_iter, init=init)
     peak = tf.reduce_max(tf.abs(wave), axis=1, keepdims=True)
@@ -215,15 +214,16 @@ class AcousticModel(keras.Model):
         mel_post = (mel + self.postnet_out(post)) * fmask
         out = {"mel_norm": mel, "mel_post_norm": mel_post, "frame_lengths": lengths, "decoder_states": x,
                "mel": self.denormalize(mel, "mel", fmask), "mel_post": self.denormalize(mel_post, "mel", fmask)}
+        heads_in = tf.concat([mel_post, x], -1)  # what the linear and pitch heads read
         if self.acoustic_config.linear_channels:
-            lin = self.linear_out(_run(self.linear_convs, tf.concat([mel_post, x], -1), training, fmask)) * fmask
+            lin = self.linear_out(_run(self.linear_convs, heads_in, training, fmask)) * fmask
             out["linear_norm"] = lin
             out["linear"] = self.denormalize(lin, "linear", fmask)
         if self.acoustic_config.f0_channels:
             # detached like the duration predictor: reaching the decoder, the pitch losses made
             # MCD worse than the same fine-tuning without them
             # (bench/results/synthesis_quality_pitch_attached.json)
-            f0 = self.f0_out(_run(self.f0_convs, tf.stop_gradient(tf.concat([mel_post, x], -1)), training, fmask)) * fmask
+            f0 = self.f0_out(_run(self.f0_convs, tf.stop_gradient(heads_in), training, fmask)) * fmask
             out["log_f0_norm"], out["voicing_logit"] = f0[..., 0], f0[..., 1]
             out["f0"] = tf.exp(f0[..., 0] * self.f0_stats[1] + self.f0_stats[0]) * fmask[..., 0]
             out["voicing"] = tf.sigmoid(f0[..., 1]) * fmask[..., 0]
