@@ -61,8 +61,11 @@ bench: install
 	$(PY) bench/synthesis_speed.py --json out/bench/synthesis_speed.json
 	$(PY) bench/tflite.py --json out/bench/tflite.json
 	$(PY) bench/train_judge.py --out out/bench/judge4 --json out/bench/judge4.json
+	$(PY) bench/train_judge.py --vocoder-augment --out out/bench/judge4v --json out/bench/judge4v.json
+	$(PY) bench/measure_prosody.py --json out/bench/measured_prosody.json
 	$(PY) bench/judge_vocoder.py --json out/bench/judge_vocoder.json
 	$(PY) -m ser_synth.cli critique --n 12 --json out/bench/critique.json --plots out/bench/critique
+	$(PY) -m ser_synth.cli critique --synthesizer rule-based --n 24 --json out/bench/critique_rule_calibrated.json
 
 clean:
 	rm -rf out .pytest_cache

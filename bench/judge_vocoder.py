@@ -48,32 +48,6 @@ def round_trip(waves, config, iters: int, batch: int = 16):
     return out
 
 
-def source_filter(waves, config, iters: int):
-    """Rebuild each waveform from its smooth envelope + its own F0 and voicing (same length)."""
-    import tensorflow as tf
-
-    from ser_synth.audio.frontend import LinearSpectrogram
-    from ser_synth.audio.griffin_lim import griffin_lim
-    from ser_synth.audio.pitch import FMAX, excitation_spectrum, harmonic_magnitude, pitch_track
-    from ser_synth.synthesis.acoustic import LINEAR_FLOOR
-
-    spec, keep = LinearSpectrogram(config), int(config.sample_rate / FMAX)
-    out = []
-    for i, w in enumerate(waves):
-        mag = spec(tf.constant(w[None]))[0].numpy()
-        cep = np.fft.irfft(np.log(np.maximum(mag, LINEAR_FLOOR)), n=config.n_fft, axis=-1)
-        cep[:, keep:config.n_fft - keep + 1] = 0
-        envelope = np.exp(np.fft.rfft(cep, axis=-1).real).astype(np.float32)
-        f0, voiced = pitch_track(w, config)
-        f0, voicing = f0[None, :len(mag)], voiced[None, :len(mag)].astype(np.float32)
-        shaped = harmonic_magnitude(envelope[None], f0, voicing, config=config)
-        init = excitation_spectrum(f0, voicing, config=config)
-        out.append(griffin_lim(shaped, config=config, n_iter=iters, init=init, num_samples=len(w)).numpy()[0])
-        if (i + 1) % 64 == 0 or i + 1 == len(waves):
-            print(f"source-filter {i + 1}/{len(waves)}", flush=True)
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json")
@@ -96,7 +70,7 @@ def main():
     classes = judge.classes_.tolist()
     p_orig = judge.predict_proba(waves)
     p_gl = judge.predict_proba(round_trip(waves, config, args.iters))
-    p_sf = judge.predict_proba(source_filter(waves, config, args.iters))
+    p_sf = judge.predict_proba(judge.vocoded(waves))
     result = {"judge": "judge4", "test": f"RAVDESS actors 01-16, {len(records)} utterances (speakers the judge never heard)",
               "griffin_lim_iters": args.iters, "speaker_disjoint": True}
     for key, p in (("original", p_orig), ("griffin_lim", p_gl), ("source_filter", p_sf)):

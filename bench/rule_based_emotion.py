@@ -6,7 +6,7 @@ trained on real human speech?  And calibration of the prosody profiles.
 
 Evaluation renders sentences from a grammar seed no calibration used (seed 1000), spoken by
 the voices calibration never heard (``TEST_SPEAKERS``), at intensity 1, in the 4 core emotions,
-with the ``naive`` and the ``calibrated`` profiles, and scores them with the shipped ``core4``
+with each profile set (``naive``, ``calibrated``, ``measured``: ``PROFILE_SETS``), and scores them with the shipped ``core4``
 recognizer (the calibration target) and ``ravdess8`` (not tuned against: its prediction among
 the same 4 classes). Chance is 0.25.
 
@@ -77,12 +77,12 @@ def evaluate(n_sentences: int) -> dict:
     import tempfile
 
     from ser_synth.data.loading import load_waveforms
-    from ser_synth.data.synthetic import CALIBRATED_PROFILES, NAIVE_PROFILES, SyntheticCorpusConfig, synthetic_corpus
+    from ser_synth.data.synthetic import PROFILE_SETS, SyntheticCorpusConfig, synthetic_corpus
     from ser_synth.recognition import EmotionRecognizer
 
     recs = {name: EmotionRecognizer.pretrained(name) for name in ("core4", "ravdess8")}
     out = {}
-    for pname, profiles in (("naive", NAIVE_PROFILES), ("calibrated", CALIBRATED_PROFILES)):
+    for pname, profiles in PROFILE_SETS.items():
         # the corpus renderer (fresh processes, see synthetic._render_chunks) makes these
         # files bit-identical on every run; same sentences (seed 1000) and voices as _items
         cfg = SyntheticCorpusConfig(n_sentences=n_sentences, emotions=tuple(CORE4), speakers=tuple(TEST_SPEAKERS),

@@ -1,11 +1,11 @@
 """Quality and audible emotion of trained synthesizers on sentences no training corpus has.
 
-    python bench/synthesis_quality.py --model out/syn_lstm --model out/syn_gan [--n 24] --json out/bench/synthesis_quality.json
+    python bench/synthesis_quality.py --model out/syn_lstm --model out/syn_gan [--n 24] [--profiles calibrated] --json out/bench/synthesis_quality.json
 
 For each model, sentences from a grammar seed no corpus used (777) are synthesised in each of
 the 4 core emotions (intensity 1) by the model's espeak-ng voices, and compared with the
 embedded-corpus rendering of the same sentence, voice and emotion (the reference the model was
-trained to imitate): MCD, F0 RMSE, GV ratio (``ser_synth.synthesis.metrics``) and the Griffin-Lim
+trained to imitate, spoken with ``--profiles``, the corpus's prosody profiles): MCD, F0 RMSE, GV ratio (``ser_synth.synthesis.metrics``) and the Griffin-Lim
 spectral convergence against the magnitude it inverts (the linear head's, with the predicted
 F0's harmonics for a model with a pitch head: what synthesis uses) and, against the linear
 head's magnitude, through the mel bottleneck (mel pseudo-inverse, the path the
@@ -41,6 +41,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", required=True, help="saved EmotionalSynthesizer folder (repeatable)")
     ap.add_argument("--n", type=int, default=24, help="sentences")
+    ap.add_argument("--profiles", default="calibrated", choices=["calibrated", "naive", "measured"],
+                    help="prosody profiles of the references: those of the corpus the models were trained on")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -56,12 +58,13 @@ def main():
 
     recs = {name: EmotionRecognizer.pretrained(name) for name in ("core4", "ravdess8")}
     texts = generate_sentences(args.n, seed=777)
-    result = {"sentence_seed": 777, "n_sentences": args.n, "emotions": CORE4, "models": {}}
+    result = {"sentence_seed": 777, "n_sentences": args.n, "emotions": CORE4, "reference_profiles": args.profiles, "models": {}}
     refs: dict = {}
     for path in args.model:
         syn = EmotionalSynthesizer.load(path)
         cfg = syn.audio_config
-        quality, items, waves, mels = reference_quality(syn, texts, emotions=CORE4, references=refs, return_audio=True)
+        quality, items, waves, mels = reference_quality(syn, texts, emotions=CORE4, profiles=args.profiles, references=refs,
+                                                        return_audio=True)
         sc, sc_mel = [], []
         for (t, spk, e), y in zip(items, waves):
             out = syn.model_({"tokens": tf.constant(_tokens(syn, t)), "emotion": tf.constant([syn.emotion_index(e)]),

@@ -7,6 +7,13 @@
     python bench/train_synthesizer.py pitch  --out out/synth --from lstm  # + a pitch head (F0, voicing)
     python bench/train_synthesizer.py ship   --out out/synth --from gan
 
+Continuing the shipped synthesizer (``cp -r ser_synth/pretrained/synthesizer out/synth/pitch``):
+
+    python bench/train_synthesizer.py pitch  --from pitch --profiles measured --name ft_measured  # corpus with measured profiles
+    python bench/train_synthesizer.py pitch  --from pitch --name ft_calibrated                   # its control
+    python bench/train_synthesizer.py critic --from pitch --name critic_plain                    # critic-in-the-loop
+    python bench/train_synthesizer.py critic --from pitch --critic-augment 1 --name critic_channel  # critic through a random channel
+
 Data: the embedded espeak-ng corpus (text coverage) plus RAVDESS actors 01-16 (real emotional
 speech, the actors as speakers; 17 and 18 stay unseen, as in the recognizers' recipes). The
 ``base`` stage trains on reconstruction (and duration / alignment) losses; ``lstm`` and ``gan``
@@ -117,9 +124,11 @@ def main():
     ap.add_argument("--quality", help="ship: synthesis_quality.py JSON with this model, for the model card")
     ap.add_argument("--critique", help="ship: critique JSON (ser-synth critique --json) of this model, for the model card")
     ap.add_argument("--embedded-only", action="store_true", help="leave RAVDESS out (the embedded-corpus-only model)")
-    ap.add_argument("--profiles", choices=["calibrated", "naive"], default="calibrated",
+    ap.add_argument("--profiles", choices=["calibrated", "naive", "measured"], default="calibrated",
                     help="prosody profiles of the embedded corpus")
     ap.add_argument("--name", help="output folder name under --out (default: the stage)")
+    ap.add_argument("--critic-augment", type=float, default=0.0,
+                    help="critic: SynthTrainConfig.critic_augment (the critic hears the log-mel through a random channel)")
     ap.add_argument("--no-pitch-head", action="store_true",
                     help="pitch: the control, the same fine-tuning without adding a pitch head")
     args = ap.parse_args()
@@ -142,7 +151,8 @@ def main():
 
         syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
         gan = {k: getattr(syn.train_config, k) for k in GAN}
-        syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "seed": 2}, critic=EmotionCritic(CRITIC_MODEL),
+        syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "critic_augment": args.critic_augment, "seed": 2},
+                      critic=EmotionCritic(CRITIC_MODEL),
                       out_dir=out / name)
     elif args.stage == "pitch":
         syn = EmotionalSynthesizer.load(out / args.source, verbose=2)

@@ -8,8 +8,9 @@
    critic in the loop (trained on real actors, RAVDESS 01-16) and, as the control, without it.
 5. Evaluates the three synthesizers on sentences no corpus has: the critic, the independent
    judge ``judge4`` (prosodic statistics + logistic regression, trained on EMO-DB and RAVDESS
-   actors 17-18, whom the critic never heard) and MCD / F0 RMSE / GV ratio against the
-   rule-based rendering.
+   actors 17-18, whom the critic never heard), the same judge trained also on that speech
+   through the synthesizer's vocoder channel (``judge4v``), and MCD / F0 RMSE / GV ratio
+   against the rule-based rendering.
 6. Exports the trained recognizer and synthesizer as SavedModels (TF Serving layout) and
    checks that the exports answer like the in-process models.
 7. Writes ``<out>/report.html``: figures, confusion matrices, audio players per emotion and
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 HELD_OUT = ["emodb/03", "emodb/08"]  # also held out of the shipped core4 model's training
 EMOTIONS = ("neutral", "happy", "sad", "angry")
 VOICES = ("espeak/m1", "espeak/f1", "espeak/m3", "espeak/f3")
-CRITIC, JUDGE = "ravdess8", "judge4"
+CRITIC, JUDGE, VOCODER_JUDGE = "ravdess8", "judge4", "judge4v"
 FULL = {"corpus_sentences": 40, "recognizer_epochs": 25, "synth_steps": 400, "finetune_steps": 150, "critique_n": 8, "quality_n": 4}
 QUICK = {"critique_n": 4, "quality_n": 2}
 SYNTH_MODEL = {"encoder_dim": 64, "duration_channels": 64, "decoder_units": 64, "postnet_channels": 64,
@@ -110,7 +111,7 @@ def main(argv=None) -> int:
     summary["recognizers"] = _evaluate_recognizers(recognizers, list(split.test), out / "recognizer")
     summary["recognizers_held_out_speakers"] = split.test_speakers
 
-    critic, judge = EmotionCritic(CRITIC), EmotionCritic(JUDGE)
+    critic, judges = EmotionCritic(CRITIC), {name: EmotionCritic(name) for name in (JUDGE, VOCODER_JUDGE)}
     if args.quick:
         synthesizers["shipped"] = EmotionalSynthesizer.pretrained()
     else:
@@ -128,8 +129,8 @@ def main(argv=None) -> int:
             synthesizers[name] = syn
         synthesizers["critic fine-tuned"].save(out / "models" / "synthesizer")
 
-    stage(f"evaluate synthesis on new sentences: critic {CRITIC}, independent judge {JUDGE}, MCD / F0 / GV")
-    summary["synthesizers"] = _evaluate_synthesizers(synthesizers, critic, judge, settings, out / "synthesis")
+    stage(f"evaluate synthesis on new sentences: critic {CRITIC}, independent judges {JUDGE} and {VOCODER_JUDGE}, MCD / F0 / GV")
+    summary["synthesizers"] = _evaluate_synthesizers(synthesizers, critic, judges, settings, out / "synthesis")
 
     stage("export SavedModels (TF Serving layout) and check them against the in-process models")
     rec_name = "trained" if not args.quick else "core4 (shipped)"
@@ -171,7 +172,7 @@ def _evaluate_recognizers(recognizers: dict, test, out: Path) -> dict:
     return result
 
 
-def _evaluate_synthesizers(synthesizers: dict, critic, judge, settings: dict, out: Path) -> dict:
+def _evaluate_synthesizers(synthesizers: dict, critic, judges: dict, settings: dict, out: Path) -> dict:
     from ser_synth.critic.critique import critique
     from ser_synth.data.sentences import generate_sentences
     from ser_synth.synthesis.metrics import reference_quality
@@ -181,14 +182,17 @@ def _evaluate_synthesizers(synthesizers: dict, critic, judge, settings: dict, ou
     result = {}
     for name, syn in synthesizers.items():
         tag = name.split(" ")[0]
-        c = critique(syn, critic, judge, emotions=[e for e in EMOTIONS if e in syn.emotions_], n=settings["critique_n"],
-                     out_dir=out / tag)
+        c = critique(syn, critic, judges[JUDGE], more_judges={VOCODER_JUDGE: judges[VOCODER_JUDGE]},
+                     emotions=[e for e in EMOTIONS if e in syn.emotions_], n=settings["critique_n"], out_dir=out / tag)
+        vocoder_judge = c["more_judges"][VOCODER_JUDGE]
         q = reference_quality(syn, texts, emotions=EMOTIONS, references=refs)
         result[name] = {"critic_accuracy": c["critic_accuracy"], "judge_accuracy": c["judge_accuracy"], "judge_uar": c["judge_uar"],
                         "monotone": c["monotone"], "judge_monotone": c["judge_monotone"], "n": c["n"],
+                        "vocoder_judge_accuracy": vocoder_judge["accuracy"], "vocoder_judge_uar": vocoder_judge["uar"],
                         "mcd_db": q["mcd_db"], "f0_rmse_hz": q["f0_rmse_hz"], "gv_ratio": q["gv_ratio"], "quality_n": q["n"],
                         "critic_weight": syn.train_config.critic_weight, "dir": f"synthesis/{tag}"}
-        print(f"  {name}: critic {c['critic_accuracy']:.2f}, judge {c['judge_accuracy']:.2f}, MCD {q['mcd_db']:.2f} dB, "
+        print(f"  {name}: critic {c['critic_accuracy']:.2f}, judge {c['judge_accuracy']:.2f} ({VOCODER_JUDGE} "
+              f"{vocoder_judge['accuracy']:.2f}), MCD {q['mcd_db']:.2f} dB, "
               f"F0 RMSE {q['f0_rmse_hz']:.0f} Hz, GV {q['gv_ratio']:.2f} (n = {c['n']} / {q['n']})", flush=True)
     return result
 
@@ -260,17 +264,20 @@ def _report(summary: dict, settings: dict, syn, out: Path, quick: bool) -> Path:
     page.heading("Synthesis: critic-in-the-loop, judged independently")
     page.text(f"Critic: {CRITIC} (CRNN, real actors RAVDESS 01-16), reads the predicted log-mel. Independent judge: {JUDGE} "
               "(prosodic and spectral statistics + logistic regression, trained on EMO-DB and RAVDESS actors 17-18, whom the "
-              "critic never heard; never used in training). Accuracies are over the 4 emotions (chance 0.25). MCD, F0 RMSE and "
+              f"critic never heard; never used in training); {VOCODER_JUDGE}: the same, trained also on that speech re-rendered "
+              "through the synthesizer's vocoder channel (smooth envelope + own F0 -> harmonic comb -> Griffin-Lim), so it "
+              "reads what the vocoder keeps. Accuracies are over the 4 emotions (chance 0.25). MCD, F0 RMSE and "
               "GV ratio compare with the rule-based rendering of the same new sentences, voices and emotions.")
     steps = {} if quick else {"before fine-tuning": f"{settings['synth_steps']}"} | {
         name: f"{settings['synth_steps']} + {settings['finetune_steps']}" for name in summary["synthesizers"] if name != "before fine-tuning"}
     rows = [[name, steps.get(name, "see its model card"), s["critic_weight"], s["critic_accuracy"], s["judge_accuracy"], s["judge_uar"],
-             "yes" if s["judge_monotone"] else "no", s["mcd_db"], s["f0_rmse_hz"], s["gv_ratio"], s["n"]]
+             s["vocoder_judge_accuracy"], "yes" if s["judge_monotone"] else "no", s["mcd_db"], s["f0_rmse_hz"], s["gv_ratio"], s["n"]]
             for name, s in summary["synthesizers"].items()]
-    page.table(["synthesizer", "training steps", "critic weight", "critic acc.", "judge acc.", "judge UAR", "judge monotone in intensity",
+    page.table(["synthesizer", "training steps", "critic weight", "critic acc.", f"{JUDGE} acc.", f"{JUDGE} UAR",
+                f"{VOCODER_JUDGE} acc.", f"{JUDGE} monotone in intensity",
                 "MCD (dB)", "F0 RMSE (Hz)", "GV ratio", "n"], rows)
     for name, s in summary["synthesizers"].items():
-        for kind in ("critic_confusion", "judge_confusion", "judge_prob_by_intensity"):
+        for kind in ("critic_confusion", "judge_confusion", "judge_prob_by_intensity", f"judge_{VOCODER_JUDGE}_confusion"):
             img = out / s["dir"] / f"{kind}.png"
             if img.is_file():
                 page.image(img, f"{name}: {kind.replace('_', ' ')}")

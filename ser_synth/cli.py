@@ -151,26 +151,27 @@ RULE_BASED = "rule-based"
 DEFAULT_SYNTHESIZER = "synthesizer"  # the shipped one (ser_synth/pretrained/synthesizer)
 
 
+def _load_synthesizer(name: str, option: str):
+    """A saved synthesizer folder, a shipped name, or ``rule-based[:<profiles>]`` (the espeak-ng baseline)."""
+    if name == RULE_BASED or name.startswith(RULE_BASED + ":"):
+        from ser_synth.synthesis import RuleBasedSynthesizer
+
+        return RuleBasedSynthesizer(profiles=name.partition(":")[2] or "calibrated")
+    from ser_synth.pretrained import available
+    from ser_synth.synthesis import EmotionalSynthesizer
+
+    if not Path(name).is_dir() and name not in available():
+        raise ConfigError(f"{option} {name!r} is neither a saved synthesizer folder, a shipped one "
+                          f"({DEFAULT_SYNTHESIZER!r}) nor {RULE_BASED!r}[:calibrated|naive|measured]")
+    return EmotionalSynthesizer.load_any(name)
+
+
 def cmd_synthesize(args) -> int:
     from ser_synth.audio.io import save_audio
 
-    if args.model == RULE_BASED:
-        from ser_synth.synthesis import RuleBasedSynthesizer
-
-        syn = RuleBasedSynthesizer()
-        speaker = args.speaker or "espeak/m1"
-        y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=speaker)
-        rate = syn.audio_config.sample_rate
-    else:
-        from ser_synth.pretrained import available
-        from ser_synth.synthesis import EmotionalSynthesizer
-
-        if not Path(args.model).is_dir() and args.model not in available():
-            raise ConfigError(f"--model {args.model!r} is neither a saved synthesizer folder, a shipped one "
-                              f"({DEFAULT_SYNTHESIZER!r}) nor {RULE_BASED!r}")
-        syn = EmotionalSynthesizer.load_any(args.model)
-        y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, speaker=args.speaker)
-        rate = syn.audio_config.sample_rate
+    syn = _load_synthesizer(args.model, "--model")
+    y = syn.synthesize(args.text, emotion=args.emotion, intensity=args.intensity, **({"speaker": args.speaker} if args.speaker else {}))
+    rate = syn.audio_config.sample_rate
     path = save_audio(args.output, y, rate)
     print(f"wrote {path} ({len(y) / rate:.2f} s, {args.emotion} at intensity {args.intensity:g})")
     return 0
@@ -207,21 +208,26 @@ def cmd_critique(args) -> int:
     from ser_synth.critic.critique import critique
     from ser_synth.emotions import parse_emotions
     from ser_synth.recognition.metrics import write_json
-    from ser_synth.synthesis import EmotionalSynthesizer
 
-    syn = EmotionalSynthesizer.load_any(args.synthesizer)
+    syn = _load_synthesizer(args.synthesizer, "--synthesizer")
     critic = EmotionCritic(args.critic)
-    if args.judge and args.judge.lower() == "none":
-        args.judge = None
-    judge = EmotionCritic(args.judge) if args.judge else None
+    names = [] if args.judge.lower() == "none" else [j.strip() for j in args.judge.split(",") if j.strip()]
+    judges = {name: EmotionCritic(name) for name in names}
     emotions = parse_emotions(args.emotions)
-    result = critique(syn, critic, judge, emotions=emotions, n=args.n, out_dir=args.plots)
-    result.update(synthesizer=str(args.synthesizer), critic=str(args.critic), judge=str(args.judge) if args.judge else None)
+    speakers = None
+    if args.speakers:
+        speakers = [v for entry in args.speakers.split(",") if entry.strip()
+                    for v in (([s for s in syn.speakers_ if s.startswith(entry.strip())] or [entry.strip()])
+                              if entry.strip().endswith("/") else [entry.strip()])]
+    result = critique(syn, critic, judges.pop(names[0]) if names else None, more_judges=judges, emotions=emotions, n=args.n,
+                      speakers=speakers, out_dir=args.plots)
+    result.update(synthesizer=str(args.synthesizer), critic=str(args.critic), judge=names[0] if names else None)
     if args.json:
         write_json(result, args.json)
     line = f"critic ({args.critic}) heard {result['critic_accuracy']:.3f} as intended"
-    if judge is not None:
-        line += f"; judge ({args.judge}) {result['judge_accuracy']:.3f}"
+    if names:
+        line += f"; judge ({names[0]}) {result['judge_accuracy']:.3f}"
+    line += "".join(f"; judge ({j}) {r['accuracy']:.3f}" for j, r in result.get("more_judges", {}).items())
     print(f"{line} (n={result['n']}, emotions {', '.join(result['emotions'])})")
     return 0
 
@@ -322,14 +328,19 @@ def build_parser() -> argparse.ArgumentParser:
     ts.set_defaults(func=cmd_train_synthesizer)
 
     cr = sub.add_parser("critique", help="synthesize new sentences and score their emotion with a critic (and a judge)")
-    cr.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"saved folder or shipped name (default {DEFAULT_SYNTHESIZER!r})")
+    cr.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"saved folder or shipped name (default {DEFAULT_SYNTHESIZER!r}), "
+                                                                     "or rule-based[:calibrated|naive|measured], the espeak-ng baseline")
     cr.add_argument("--critic", default="ravdess8", help="recognizer folder or shipped name (default ravdess8, the critic the "
                                                            "shipped synthesizer was fine-tuned against)")
-    cr.add_argument("--judge", default="judge4", help="an independent recognizer (folder or shipped name) that hears the waveforms "
-                                                      "(default judge4, which never heard the critic's or synthesizer's speakers); "
-                                                      "'none' for no judge")
+    cr.add_argument("--judge", default="judge4,judge4v", help="independent recognizers (folders or shipped names, comma-separated) "
+                                                              "that hear the waveforms; the first gives judge_accuracy (default "
+                                                              "judge4,judge4v: neither heard the critic's or synthesizer's speakers; "
+                                                              "judge4v also trained on real speech through the vocoder channel); "
+                                                              "'none' for no judge")
     cr.add_argument("--emotions", help="subset of the emotions the synthesizer and critic share (default: all of them)")
     cr.add_argument("--n", type=int, default=12, help="new sentences, each spoken in every emotion (default 12)")
+    cr.add_argument("--speakers", help="comma-separated voices of the synthesizer to cycle through; an entry ending in '/' "
+                                       "takes every voice with that prefix (e.g. ravdess/). Default: its espeak-ng voices")
     cr.add_argument("--json", help="write the figures here")
     cr.add_argument("--plots", help="folder for confusion and intensity plots, audio and index.html")
     cr.set_defaults(func=cmd_critique)

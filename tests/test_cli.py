@@ -166,7 +166,26 @@ def test_critique_with_shipped_models(tmp_path, capsys):
     result = json.loads((tmp_path / "c.json").read_text())
     assert result["critic"] == "ravdess8" and result["judge"] == "judge4" and result["n"] == 8
     assert {"critic_accuracy", "judge_accuracy", "confusion", "prob_by_intensity"} <= set(result)
-    assert (tmp_path / "p" / "index.html").is_file() and "judge (judge4)" in out
+    # the second default judge hears the same utterances
+    assert list(result["more_judges"]) == ["judge4v"] and sum(map(sum, result["more_judges"]["judge4v"]["confusion"])) == 8
+    assert (tmp_path / "p" / "index.html").is_file() and "judge (judge4)" in out and "judge (judge4v)" in out
+    assert (tmp_path / "p" / "judge_judge4v_confusion.png").is_file()
+
+
+@pytest.mark.slow
+def test_critique_rule_based_baseline_in_chosen_voices(tmp_path, capsys):
+    args = ["critique", "--synthesizer", "rule-based:naive", "--n", "1", "--judge", "judge4v", "--json", str(tmp_path / "c.json")]
+    code, out, err = _run(args + ["--speakers", "espeak/f1,espeak/m1"], capsys)
+    assert code == 0, err
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert result["speakers"] == ["espeak/f1", "espeak/m1"] and result["judge"] == "judge4v" and "more_judges" not in result
+    code, out, err = _run(args + ["--speakers", "espeak/"], capsys)  # a prefix: all espeak-ng voices, cycled
+    assert code == 0, err
+    assert len(json.loads((tmp_path / "c.json").read_text())["speakers"]) == 4
+    code, out, err = _run(args + ["--speakers", "espeak/f"], capsys)  # no voice, and no prefix without the '/'
+    assert code == 2 and "['espeak/f'] are not among the synthesizer's voices" in err
+    code, out, err = _run(["critique", "--synthesizer", "rule-based:acted", "--n", "1"], capsys)
+    assert code == 2 and "profiles must be one of" in err
 
 
 def test_export_recognizer_layout(tmp_path, capsys):

@@ -19,6 +19,7 @@ def _check_demo(out: Path, synthesizers: list[str]) -> dict:
     assert summary["speaker_disjoint"] and sorted(summary["synthesizers"]) == sorted(synthesizers)
     for s in summary["synthesizers"].values():
         assert 0 <= s["critic_accuracy"] <= 1 and 0 <= s["judge_accuracy"] <= 1 and s["mcd_db"] > 0 and s["n"] > 0
+        assert 0 <= s["vocoder_judge_accuracy"] <= 1  # the second judge, judge4v
     for kind in ("recognizer", "synthesizer"):
         export = Path(summary["exports"][kind]["dir"])
         assert (export / "saved_model.pb").is_file() and export.name == "1"

@@ -144,6 +144,9 @@ class _AudioFrontend(keras.layers.Layer):
         return (input_shape[0], frames, self.output_dim)
 
 
+LINEAR_FLOOR = 1e-5  # floor of a linear magnitude before its log (synthesizer targets, cepstral smoothing)
+
+
 @keras.saving.register_keras_serializable(package="ser_synth")
 class LinearSpectrogram(_AudioFrontend):
     """Linear magnitude ``|STFT|**power``: ``[batch, samples] -> [batch, frames, n_bins]``."""

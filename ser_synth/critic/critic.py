@@ -70,13 +70,16 @@ class EmotionCritic:
             self._heads = heads
         return self._heads
 
-    def log_mel_probabilities(self, log_mel, training: bool = False):
+    def log_mel_probabilities(self, log_mel, training: bool = False, augment: float = 0.0):
         """Class probabilities from log-mel frames, as a differentiable tensor.
 
         Parameters
         ----------
         log_mel : tf.Tensor, float32 ``[batch, frames, n_mels]``
             Natural-log mel power in the critic's ``audio_config`` (the synthesizer's ``mel_post``).
+        augment : float
+            0-1: hear each item through a random channel first (:func:`random_channel`), so a
+            loss averaged over calls is an expectation over transformations.
 
         Returns
         -------
@@ -91,6 +94,8 @@ class EmotionCritic:
         min_frames = 2 ** (len(self.recognizer.model_config.conv_filters) + 1)
         short = tf.maximum(0, min_frames - tf.shape(log_mel)[1])
         log_mel = tf.pad(log_mel, [[0, 0], [0, short], [0, 0]], constant_values=float(np.log(self.audio_config.log_floor)))
+        if augment:
+            log_mel = random_channel(log_mel, augment)
         probs = []
         for tail, pooling, head in self._feature_heads():
             probs.append(head(pooling(tail(log_mel, training=training))))
@@ -221,3 +226,46 @@ def _plot_by_intensity(rep: dict, path: Path, who: str = "critic") -> Path:
     ax.set_title(f"{who}: probability of the intended emotion")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+#: Ranges of :func:`random_channel` at strength 1.
+CHANNEL_GAIN_DB, CHANNEL_TILT_DB, CHANNEL_SNR_DB, CHANNEL_MASK = 6.0, 6.0, (20.0, 45.0), (20, 8)
+
+
+def random_channel(log_mel, strength: float):
+    """``[batch, frames, n_mels]`` natural-log mel power heard through a random channel, per item.
+
+    Gain up to +-``6 * strength`` dB, a spectral tilt up to +-``6 * strength`` dB across the band,
+    a stationary noise floor between 45 and ``45 - 25 * strength`` dB below the loudest cell,
+    and one time mask (up to ``20 * strength`` frames) and one frequency mask (up to
+    ``8 * strength`` bands) of SpecAugment. Differentiable in ``log_mel``.
+    """
+    import tensorflow as tf
+
+    s = float(strength)
+    if not 0 < s <= 1:
+        raise DataError(f"random_channel strength must be in (0, 1], got {strength!r}")
+    log_mel = tf.convert_to_tensor(log_mel, tf.float32)
+    b, m = tf.shape(log_mel)[0], tf.shape(log_mel)[2]
+    db = float(np.log(10.0) / 10.0)  # dB -> natural log of power
+    gain = tf.random.uniform([b, 1, 1], -1, 1) * s * CHANNEL_GAIN_DB
+    ramp = tf.linspace(-0.5, 0.5, m)[None, None, :]
+    tilt = tf.random.uniform([b, 1, 1], -1, 1) * s * CHANNEL_TILT_DB * ramp
+    x = log_mel + (gain + tilt) * db
+    hi, lo = CHANNEL_SNR_DB[1], CHANNEL_SNR_DB[1] - s * (CHANNEL_SNR_DB[1] - CHANNEL_SNR_DB[0])
+    # the channel (floor level, mask fill) depends on the signal's level, but gradients should
+    # not flow through that dependence: it would reward moving the loudest cell
+    floor = tf.stop_gradient(tf.reduce_max(x, axis=[1, 2], keepdims=True)) - tf.random.uniform([b, 1, 1], lo, hi) * db
+    x = tf.math.reduce_logsumexp(tf.stack([x, tf.broadcast_to(floor, tf.shape(x))]), axis=0)
+    keep = None
+    for axis, width in ((1, CHANNEL_MASK[0]), (2, CHANNEL_MASK[1])):
+        size = tf.shape(x)[axis]
+        w = tf.cast(tf.random.uniform([b, 1], 0, 1) * (width * s + 1), tf.int32)
+        start = tf.cast(tf.random.uniform([b, 1], 0, 1) * tf.cast(tf.maximum(size - w, 1), tf.float32), tf.int32)
+        pos = tf.range(size)[None, :]
+        k = ~((pos >= start) & (pos < start + w))
+        k = k[:, :, None] if axis == 1 else k[:, None, :]
+        keep = k if keep is None else keep & k
+    # masked cells take the utterance mean, as in the recognizers' own SpecAugment
+    return tf.where(keep, x, tf.stop_gradient(tf.reduce_mean(x, axis=[1, 2], keepdims=True)))
+

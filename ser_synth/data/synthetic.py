@@ -105,6 +105,24 @@ CALIBRATED_PROFILES: dict[str, ProsodyProfile] = {
     "sad": ProsodyProfile(rate=0.6, pitch=-25, pitch_range=0.2, volume=0.7, tilt_db=-9, tremolo=0.2),
     "angry": ProsodyProfile(pitch=35, pitch_range=1.4, volume=2.0, wordgap=10, tilt_db=9, tremolo=0.2, breath=0.1),
 }
+#: Set by what real actors do, with no recognizer involved (``bench/measure_prosody.py``): each
+#: emotion's change from neutral in RAVDESS training actors 01-16 at strong intensity (median F0,
+#: F0 spread, duration, level, spectral tilt) mapped through the measured response of each
+#: espeak-ng knob. RAVDESS actors raise pitch, loudness and duration in every strong emotion,
+#: so these profiles differ from each other less than the caricatures do; the pitch offset is
+#: capped at espeak-ng's range (45) and the volume at 1.4 (louder only clips). Other emotions
+#: keep their naive profiles. Figures: ``bench/results/measured_prosody.json``.
+MEASURED_PROFILES: dict[str, ProsodyProfile] = {
+    **NAIVE_PROFILES,
+    "neutral": ProsodyProfile(),
+    "happy": ProsodyProfile(pitch=45.0, pitch_range=1.18, rate=0.81, volume=1.4, tilt_db=-1.59),
+    "sad": ProsodyProfile(pitch=33.02, pitch_range=1.08, rate=0.81, volume=1.4, tilt_db=-0.09),
+    "angry": ProsodyProfile(pitch=45.0, pitch_range=1.25, rate=0.81, volume=1.4, tilt_db=-1.88),
+    "fearful": ProsodyProfile(pitch=45.0, pitch_range=0.91, rate=0.95, volume=1.4, tilt_db=-1.15),
+    "surprised": ProsodyProfile(pitch=38.65, pitch_range=1.51, rate=0.97, volume=1.4, tilt_db=-0.38),
+}
+#: The profile sets by name (``SyntheticCorpusConfig.profiles``).
+PROFILE_SETS = {"calibrated": CALIBRATED_PROFILES, "naive": NAIVE_PROFILES, "measured": MEASURED_PROFILES}
 
 #: espeak-ng voice variants used as speakers: id -> (voice, gender)
 SPEAKERS: dict[str, tuple[str, str]] = {
@@ -132,7 +150,8 @@ class SyntheticCorpusConfig(DictConfig):
         In [0, 1]; neutral is rendered once per sentence regardless.
     jitter : float
         Relative per-utterance random variation of rate, pitch, range and volume.
-    profiles : {"calibrated", "naive"}
+    profiles : {"calibrated", "naive", "measured"}
+        Which of :data:`PROFILE_SETS`.
     seed : int
     sample_rate : int
         Output rate in Hz (espeak-ng renders at 22050 Hz; soxr resamples).
@@ -162,8 +181,8 @@ class SyntheticCorpusConfig(DictConfig):
             raise ConfigError(f"SyntheticCorpusConfig.intensities must be in (0, 1], got {list(self.intensities)}")
         if not 0 <= self.jitter < 0.5:
             raise ConfigError(f"SyntheticCorpusConfig.jitter must be in [0, 0.5), got {self.jitter!r}")
-        if self.profiles not in ("calibrated", "naive"):
-            raise ConfigError(f"SyntheticCorpusConfig.profiles must be 'calibrated' or 'naive', got {self.profiles!r}")
+        if self.profiles not in PROFILE_SETS:
+            raise ConfigError(f"SyntheticCorpusConfig.profiles must be one of {sorted(PROFILE_SETS)}, got {self.profiles!r}")
 
     def key(self) -> str:
         """Short hash naming the cache folder (changes with the config and the profiles)."""
@@ -174,10 +193,10 @@ class SyntheticCorpusConfig(DictConfig):
 
 
 def profile_table(name) -> dict[str, ProsodyProfile]:
-    """``"calibrated"`` or ``"naive"`` profiles by emotion (a mapping passes through)."""
+    """The profiles of :data:`PROFILE_SETS` named ``name``, by emotion (a mapping passes through)."""
     if isinstance(name, dict):
         return name
-    return {"calibrated": CALIBRATED_PROFILES, "naive": NAIVE_PROFILES}[name]
+    return PROFILE_SETS[name]
 
 
 def _shelf(y: np.ndarray, sr: int, tilt_db: float) -> np.ndarray:
@@ -208,7 +227,7 @@ def render_emotional(text: str, *, emotion: str, intensity: float = 1.0, speaker
                      profiles="calibrated", jitter: float = 0.0, seed: int = 0, sample_rate: int = 16000):
     """Rule-based emotional speech: ``(waveform float32 [samples] at sample_rate, phonemes)``.
 
-    ``profiles`` is ``"calibrated"``, ``"naive"`` or a dict emotion -> :class:`ProsodyProfile`.
+    ``profiles`` is a name in :data:`PROFILE_SETS` or a dict emotion -> :class:`ProsodyProfile`.
 
     ``phonemes`` is a tuple of (espeak phoneme, start time in seconds).
     """

@@ -82,6 +82,11 @@ class ProsodicRecognizer:
         Inverse regularisation strength.
     trim_db : float
         Leading/trailing silence below the peak by this much is cut before the features.
+    vocoder_augment : bool
+        Also train on each training utterance re-rendered through the synthesizer's vocoder
+        channel (:func:`~ser_synth.audio.pitch.source_filter_resynthesis`), so the judge learns
+        emotion from what a source-filter rendering keeps (prosody, smooth envelope) rather
+        than from fine spectral detail it loses. Training data stay real speech.
     verbose : int
 
     Attributes
@@ -92,14 +97,15 @@ class ProsodicRecognizer:
         Feature standardisation and the linear model (saved as JSON; no pickles).
     """
 
-    def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0, verbose: int = 0):
+    def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
+                 vocoder_augment: bool = False, verbose: int = 0):
         self.audio_config = AudioConfig.from_dict(audio_config)
         if not C > 0:
             raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
-        self.C, self.trim_db, self.verbose = float(C), float(trim_db), verbose
+        self.C, self.trim_db, self.vocoder_augment, self.verbose = float(C), float(trim_db), bool(vocoder_augment), verbose
 
-    def features(self, X) -> np.ndarray:
-        """``[n, FEATURE_DIM]`` for records, audio paths or waveforms at the config rate."""
+    def waveforms(self, X) -> list[np.ndarray]:
+        """Records, audio paths or waveforms at the config rate -> checked, trimmed waveforms."""
         from ser_synth.audio.validation import check_audio
         from ser_synth.data.loading import load_waveforms
 
@@ -107,18 +113,35 @@ class ProsodicRecognizer:
         if not X:
             raise DataError("no inputs given (empty list)")
         if all(isinstance(x, (str, Path, Utterance)) for x in X):
-            waves = load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], self.audio_config,
-                                   trim_db=self.trim_db, verbose=self.verbose)
-        else:
-            import librosa
+            return load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], self.audio_config,
+                                  trim_db=self.trim_db, verbose=self.verbose)
+        import librosa
 
-            waves = []
-            for i, x in enumerate(X):
-                y = check_audio(np.asarray(x), min_samples=self.audio_config.min_samples, name=f"waveform {i}")
-                if self.trim_db:
-                    y = librosa.effects.trim(y, top_db=self.trim_db)[0]
-                waves.append(y)
-        return np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves])
+        waves = []
+        for i, x in enumerate(X):
+            y = check_audio(np.asarray(x), min_samples=self.audio_config.min_samples, name=f"waveform {i}")
+            if self.trim_db:
+                y = librosa.effects.trim(y, top_db=self.trim_db)[0]
+            waves.append(y)
+        return waves
+
+    def features(self, X) -> np.ndarray:
+        """``[n, FEATURE_DIM]`` for records, audio paths or waveforms at the config rate."""
+        return np.stack([utterance_features(w, self.audio_config.sample_rate) for w in self.waveforms(X)])
+
+    def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
+        import keras
+
+        from ser_synth.audio.pitch import source_filter_resynthesis
+
+        bar = keras.utils.Progbar(len(waves), unit_name="utterance") if self.verbose else None
+        out = []
+        for i, w in enumerate(waves):
+            out.append(source_filter_resynthesis(w, self.audio_config))
+            if bar is not None:
+                bar.update(i + 1)
+        return out
 
     def fit(self, X: Sequence[Utterance], y: Sequence[str] | None = None) -> "ProsodicRecognizer":
         """Fit on records (labels from them) or on inputs + ``y``. Returns self."""
@@ -132,7 +155,10 @@ class ProsodicRecognizer:
         y = np.asarray(list(y), dtype=str)
         if len(y) != len(X) or len(set(y)) < 2:
             raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y))}")
-        F = self.features(X)
+        waves = self.waveforms(X)
+        if self.vocoder_augment:
+            waves, y = waves + self.waveforms(self.vocoded(waves)), np.concatenate([y, y])
+        F = np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves])
         self.mean_, self.scale_ = F.mean(0), np.maximum(F.std(0), 1e-6)
         clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
         clf.fit((F - self.mean_) / self.scale_, y)
@@ -148,7 +174,12 @@ class ProsodicRecognizer:
     def predict_proba(self, X) -> np.ndarray:
         """``[n, len(classes_)]``, columns follow ``classes_``."""
         self._check_fitted()
-        z = ((self.features(X) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        return self.proba_from_features(self.features(X))
+
+    def proba_from_features(self, F: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` of precomputed :meth:`features` ``[n, FEATURE_DIM]``."""
+        self._check_fitted()
+        z = ((np.asarray(F, np.float32) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
         if z.shape[1] == 1:  # binary: scikit-learn keeps one column
             z = np.concatenate([-z, z], 1) / 2
         z = z - z.max(1, keepdims=True)
@@ -172,7 +203,7 @@ class ProsodicRecognizer:
         self._check_fitted()
         path = Path(path)
         meta = {"format_version": FORMAT_VERSION, "kind": "ProsodicRecognizer", "audio_config": self.audio_config.to_dict(),
-                "C": self.C, "trim_db": self.trim_db, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
@@ -184,7 +215,8 @@ class ProsodicRecognizer:
 
         path, meta = read_saved_folder(path, model_file=_CONFIG_FILE, config_file=_CONFIG_FILE, format_version=FORMAT_VERSION,
                                        kind="ProsodicRecognizer")
-        obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"], verbose=verbose)
+        obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"],
+                  vocoder_augment=meta.get("vocoder_augment", False), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
         for k in ("mean", "scale", "coef", "intercept"):

@@ -17,12 +17,12 @@ import keras
 import tensorflow as tf
 
 from ser_synth.audio.config import AudioConfig
+from ser_synth.audio.frontend import LINEAR_FLOOR
 from ser_synth.synthesis.alignment import expand_by_durations
 from ser_synth.synthesis.config import AcousticConfig
 from ser_synth.utils import bidirectional
 
 _register = keras.saving.register_keras_serializable(package="ser_synth")
-LINEAR_FLOOR = 1e-5  # floor of the linear magnitude before the log
 PEAK = 0.99  # rendered waveforms louder than this are scaled down to it
 
 

@@ -103,6 +103,11 @@ class SynthTrainConfig(DictConfig):
         log-mel (needs a critic passed to ``fine_tune``; 0 disables it).
     critic_ramp_steps : int
         The critic weight rises linearly from 0 over these steps.
+    critic_augment : float
+        Strength (0-1) of random transformations of the generated log-mel before the critic
+        hears it (gain, spectral tilt, a noise floor, SpecAugment masks), so the loss is an
+        expectation over them: a generator then has to change what survives them rather than
+        fine detail only this critic reads (0: the critic hears the log-mel as generated).
     seed : int
     """
 
@@ -120,6 +125,7 @@ class SynthTrainConfig(DictConfig):
     max_seconds: float = 6.0
     critic_weight: float = 0.0
     critic_ramp_steps: int = 0
+    critic_augment: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -128,3 +134,5 @@ class SynthTrainConfig(DictConfig):
         check_fields(self, ("duration_weight", "prior_weight", "linear_weight", "f0_weight", "gan_weight", "feature_matching_weight",
                             "critic_weight"), ">= 0")
         check_fields(self, ("gan_warmup_steps", "critic_ramp_steps"), "int >= 0")
+        if not 0 <= self.critic_augment <= 1:
+            raise ConfigError(f"SynthTrainConfig.critic_augment must be in [0, 1], got {self.critic_augment!r}")

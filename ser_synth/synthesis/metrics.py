@@ -73,8 +73,8 @@ def gv_ratio(ref_log_mels, gen_log_mels) -> float:
     return float(np.mean(np.var(gen, axis=0) / np.maximum(np.var(ref, axis=0), 1e-8)))
 
 
-def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity: float = 1.0, references: dict | None = None,
-                      return_audio: bool = False):
+def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity: float = 1.0, profiles: str = "calibrated",
+                      references: dict | None = None, return_audio: bool = False):
     """MCD, F0 RMSE and GV ratio of a synthesizer against the rule-based (espeak-ng) rendering
     of the same sentence, voice and emotion (what the embedded corpus trains it to imitate).
 
@@ -88,8 +88,12 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     speakers : sequence of str, optional
         Voices to cycle through (default: the synthesizer's espeak-ng voices).
     intensity : float
+    profiles : str
+        The embedded corpus's prosody profiles the references are spoken with (the ones the
+        synthesizer was trained on; a name in ``PROFILE_SETS``).
     references : dict, optional
-        A cache ``(text, speaker, emotion) -> (waveform, log_mel)`` shared across calls.
+        A cache ``(text, speaker, emotion) -> (waveform, log_mel)`` shared across calls with
+        the same ``profiles``.
     return_audio : bool
         Also return the items, waveforms and log-mels.
 
@@ -118,7 +122,8 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     items = [(t, voices[i % len(voices)], e) for i, t in enumerate(texts) for e in emotions if e in synthesizer.emotions_]
     for key in items:
         if key not in refs:
-            y, _ = render_emotional(key[0], emotion=key[2], intensity=intensity, speaker=key[1], sample_rate=cfg.sample_rate)
+            y, _ = render_emotional(key[0], emotion=key[2], intensity=intensity, speaker=key[1], profiles=profiles,
+                                    sample_rate=cfg.sample_rate)
             refs[key] = (y, frontend(tf.constant(y[None]))[0].numpy())
     t0 = time.perf_counter()
     waves, mels = synthesizer.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],

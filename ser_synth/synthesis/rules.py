@@ -42,14 +42,15 @@ class RuleBasedSynthesizer:
     ----------
     audio_config : AudioConfig, optional
         Output rate is ``audio_config.sample_rate``.
-    profiles : {"calibrated", "naive"}
+    profiles : {"calibrated", "naive", "measured"}
+        Which of :data:`~ser_synth.data.synthetic.PROFILE_SETS`.
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, profiles: str = "calibrated"):
-        from ser_synth.data.synthetic import SPEAKERS, profile_table
+        from ser_synth.data.synthetic import PROFILE_SETS, SPEAKERS, profile_table
 
-        if profiles not in ("calibrated", "naive"):
-            raise ConfigError(f"profiles must be 'calibrated' or 'naive', got {profiles!r}")
+        if profiles not in PROFILE_SETS:
+            raise ConfigError(f"profiles must be one of {sorted(PROFILE_SETS)}, got {profiles!r}")
         self.audio_config = AudioConfig.from_dict(audio_config)
         self.profiles = profiles
         self.emotions_ = sorted(profile_table(profiles))
@@ -76,16 +77,24 @@ class RuleBasedSynthesizer:
         return np.concatenate(pieces[:-1])
 
     def synthesize_batch(self, texts: Sequence[str], *, emotions: Sequence[str], intensities: Sequence[float] | float = 1.0,
-                         speakers: Sequence[str] | str = "espeak/m1") -> list[np.ndarray]:
-        """One waveform per text (lengths differ)."""
+                         speakers: Sequence[str] | str = "espeak/m1", return_mel: bool = False):
+        """One waveform per text (lengths differ); with ``return_mel``, ``(waves, log_mels)``,
+        each log-mel ``[frames, n_mels]`` from the shared front-end (as a trained synthesizer
+        returns them), so :func:`~ser_synth.critic.critique.critique` can score the baseline."""
         n = len(texts)
         intensities = [intensities] * n if np.isscalar(intensities) else list(intensities)
         speakers = [speakers] * n if isinstance(speakers, str) else list(speakers)
         if not len(emotions) == len(intensities) == len(speakers) == n:
             raise DataError(f"synthesize_batch needs one emotion, intensity and speaker per text; got {n} texts, "
                             f"{len(emotions)} emotions, {len(intensities)} intensities, {len(speakers)} speakers")
-        return [self.synthesize(t, emotion=e, intensity=k, speaker=s, seed=i)
-                for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers))]
+        waves = [self.synthesize(t, emotion=e, intensity=k, speaker=s, seed=i)
+                 for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers))]
+        if not return_mel:
+            return waves
+        from ser_synth.audio.frontend import LogMelSpectrogram
+
+        frontend = LogMelSpectrogram(self.audio_config)
+        return waves, [frontend(w[None])[0].numpy() for w in waves]
 
     def __repr__(self):
         return f"RuleBasedSynthesizer(profiles={self.profiles!r}, sample_rate={self.audio_config.sample_rate})"

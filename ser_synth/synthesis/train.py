@@ -12,10 +12,11 @@ import numpy as np
 import tensorflow as tf
 
 from ser_synth.audio.config import AudioConfig
+from ser_synth.audio.frontend import LINEAR_FLOOR
 from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
-from ser_synth.synthesis.acoustic import LINEAR_FLOOR, AcousticModel
+from ser_synth.synthesis.acoustic import AcousticModel
 
 
 @dataclass
@@ -197,7 +198,7 @@ class AcousticTrainer(keras.Model):
         through the critic)."""
         cols = tf.gather(self._critic_columns, tf.cast(emotion, tf.int32))
         known = cols >= 0
-        probs = self.critic.log_mel_probabilities(log_mel, training=False)
+        probs = self.critic.log_mel_probabilities(log_mel, training=False, augment=self.train_config.critic_augment)
         target = tf.one_hot(tf.maximum(cols, 0), tf.shape(probs)[-1])
         ce = -tf.reduce_sum(target * tf.math.log(probs + 1e-7), -1)
         w = tf.cast(known, tf.float32)

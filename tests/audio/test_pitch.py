@@ -94,3 +94,23 @@ def test_excitation_phases_keep_a_low_voice_pitched(tiny_audio_config):
     assert np.isfinite(silent).all() and np.abs(silent).std() > 0
     with pytest.raises(ConfigError, match="shaped like the magnitude"):
         griffin_lim(mag, config=cfg, init=spec[0, 0])
+
+
+def test_source_filter_resynthesis_keeps_length_pitch_and_envelope(tiny_audio_config):
+    from ser_synth.audio.frontend import LinearSpectrogram
+    from ser_synth.audio.pitch import source_filter_resynthesis
+    from ser_synth.exceptions import AudioError
+
+    cfg = tiny_audio_config
+    y = _voice(np.linspace(140.0, 190.0, int(0.6 * cfg.sample_rate)))
+    z = source_filter_resynthesis(y, cfg)
+    assert z.shape == y.shape and z.dtype == np.float32 and np.isfinite(z).all()
+    (f0_y, v_y), (f0_z, v_z) = pitch_track(y, cfg), pitch_track(z, cfg)
+    both = v_y & v_z
+    assert both.mean() > 0.8 and np.median(np.abs(np.log2(f0_z[both] / f0_y[both]))) < 0.05
+    # the long-term spectrum keeps its shape (1/k harmonics: energy falls with frequency)
+    spec = LinearSpectrogram(cfg)
+    ltas_y, ltas_z = (np.log(spec(w[None]).numpy()[0].mean(0) + 1e-6) for w in (y, z))
+    assert np.corrcoef(ltas_y, ltas_z)[0, 1] > 0.8
+    with pytest.raises(AudioError, match="NaN"):
+        source_filter_resynthesis(np.full(4000, np.nan, np.float32), cfg)

@@ -48,6 +48,24 @@ def test_emotion_moves_duration_pitch_and_loudness():
     assert a_rms > n_rms
 
 
+def test_measured_profiles_move_prosody_as_the_actors_did():
+    import librosa
+
+    from ser_synth.data.synthetic import PROFILE_SETS
+
+    text = "We have to fix the old piano before Anna comes back."
+    stats = {}
+    for e in ("neutral", "angry"):
+        y, _ = render_emotional(text, emotion=e, speaker="espeak/f1", profiles="measured")
+        stats[e] = y.size, float(np.median(librosa.yin(y, fmin=60, fmax=500, sr=16000)))
+    # RAVDESS actors 01-16 at strong intensity: +9 semitones and 20% longer than neutral
+    assert stats["angry"][0] > 1.1 * stats["neutral"][0]
+    assert 12 * np.log2(stats["angry"][1] / stats["neutral"][1]) > 4
+    assert set(PROFILE_SETS) == {"calibrated", "naive", "measured"}
+    with pytest.raises(ConfigError, match=r"profiles must be one of \['calibrated', 'measured', 'naive'\], got 'acted'"):
+        SyntheticCorpusConfig(profiles="acted")
+
+
 def test_intensity_and_request_errors():
     with pytest.raises(ConfigError, match=r"intensity must be in \[0, 1\], got 1.2"):
         render_emotional("hello", emotion="sad", intensity=1.2)

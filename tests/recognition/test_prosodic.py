@@ -47,6 +47,26 @@ def test_fit_predict_save_load(tiny_audio_config, tmp_path):
     assert rep["n"] == 12 and rep["n_excluded"] == 1 and not rep["speaker_disjoint"]
 
 
+def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_config, tmp_path, monkeypatch):
+    X = _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)
+    y = ["sad"] * 4 + ["angry"] * 4
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config, vocoder_augment=True)
+    seen = []
+    real_features = utterance_features
+    monkeypatch.setattr("ser_synth.recognition.prosodic.utterance_features", lambda w, sr: seen.append(w) or real_features(w, sr))
+    rec.fit(X, y)
+    assert len(seen) == 16  # each utterance as given and through the vocoder channel (trimmed again)
+    vocoded = rec.vocoded(rec.waveforms(X[:1]))
+    np.testing.assert_allclose(seen[8], vocoded[0], atol=1e-6)
+    assert not np.allclose(seen[8], seen[0])
+    test = _clips(2, 125, 0.3, 50) + _clips(2, 310, 0.05, 60)
+    proba = rec.predict_proba(test)
+    np.testing.assert_allclose(rec.proba_from_features(rec.features(test)), proba)
+    back = load_recognizer(rec.save(tmp_path / "judge"))
+    assert back.vocoder_augment and ProsodicRecognizer.load(tmp_path / "judge").C == rec.C
+    np.testing.assert_allclose(back.predict_proba(test), proba, atol=1e-5)
+
+
 def test_errors(tmp_path):
     with pytest.raises(NotFittedError):
         ProsodicRecognizer().predict_proba([tone(100)])
@@ -60,9 +80,11 @@ def test_errors(tmp_path):
         ProsodicRecognizer.load(tmp_path)
 
 
-def test_shipped_judge():
-    judge = load_recognizer("judge4")
+@pytest.mark.parametrize("name", ["judge4", "judge4v"])
+def test_shipped_judge(name):
+    judge = load_recognizer(name)
     assert isinstance(judge, ProsodicRecognizer) and sorted(judge.classes_) == ["angry", "happy", "neutral", "sad"]
+    assert judge.vocoder_augment == (name == "judge4v")
     assert not {s for s in judge.train_speakers_ if s.startswith("ravdess/")} - {"ravdess/17", "ravdess/18"}
     clips = sorted((Path(__file__).resolve().parents[2] / "data" / "emodb_cc0").glob("*.flac"))[:2]
     assert judge.predict_proba([str(c) for c in clips]).shape == (2, 4)
