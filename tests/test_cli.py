@@ -28,7 +28,7 @@ def _run(args, capsys):
     (["synthesize", "   ", "-o", "x.wav"], "text is empty"),
     (["synthesize", "hello", "--model", "nope", "-o", "x.wav"], "neither a saved synthesizer folder, a shipped one ('synthesizer') nor 'rule-based'"),
     (["train-synthesizer", "--data", "synthetic:colour=red", "--out", "o"], "bad synthetic corpus option 'colour=red'"),
-    (["critique", "--synthesizer", "nope"], "no pretrained model named 'nope'"),
+    (["critique", "--synthesizer", "nope"], "--synthesizer 'nope' is neither a saved synthesizer folder"),
     (["critique", "--critic", "nope"], "no pretrained model named 'nope'"),
     (["critique", "--emotions", "joyful"], "unknown emotion 'joyful'"),
     (["critique", "--n", "0"], "critique needs n > 0"),
