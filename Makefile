@@ -59,6 +59,7 @@ bench: install
 	$(PY) bench/synthetic_corpus.py --json out/bench/synthetic_corpus.json
 	$(PY) bench/rule_based_emotion.py --json out/bench/rule_based_emotion.json
 	$(PY) bench/synthesis_speed.py --json out/bench/synthesis_speed.json
+	$(PY) bench/training_speed.py --json out/bench/training_speed.json
 	$(PY) bench/tflite.py --json out/bench/tflite.json
 	$(PY) bench/train_judge.py --out out/bench/judge4 --json out/bench/judge4.json
 	$(PY) bench/train_judge.py --vocoder-augment --out out/bench/judge4v --json out/bench/judge4v.json

@@ -203,6 +203,17 @@ def cmd_train_synthesizer(args) -> int:
     return 0
 
 
+def _expand_speakers(spec: str, known) -> list[str]:
+    """``"ravdess/,espeak/m1"`` -> speaker names; an entry ending in ``/`` stands for every known
+    speaker it prefixes. Unknown names pass through, for :func:`critique` to reject by name."""
+    out = []
+    for entry in (e.strip() for e in spec.split(",")):
+        if entry:
+            matches = [s for s in known if s.startswith(entry)] if entry.endswith("/") else []
+            out.extend(matches or [entry])
+    return out
+
+
 def cmd_critique(args) -> int:
     from ser_synth.critic import EmotionCritic
     from ser_synth.critic.critique import critique
@@ -214,11 +225,7 @@ def cmd_critique(args) -> int:
     names = [] if args.judge.lower() == "none" else [j.strip() for j in args.judge.split(",") if j.strip()]
     judges = {name: EmotionCritic(name) for name in names}
     emotions = parse_emotions(args.emotions)
-    speakers = None
-    if args.speakers:
-        speakers = [v for entry in args.speakers.split(",") if entry.strip()
-                    for v in (([s for s in syn.speakers_ if s.startswith(entry.strip())] or [entry.strip()])
-                              if entry.strip().endswith("/") else [entry.strip()])]
+    speakers = _expand_speakers(args.speakers, syn.speakers_) if args.speakers else None
     result = critique(syn, critic, judges.pop(names[0]) if names else None, more_judges=judges, emotions=emotions, n=args.n,
                       speakers=speakers, out_dir=args.plots)
     result.update(synthesizer=str(args.synthesizer), critic=str(args.critic), judge=names[0] if names else None)

@@ -20,6 +20,7 @@ from ser_synth.data.augment import mixup_batches
 from ser_synth.data.pipeline import class_weights, training_dataset
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 from ser_synth.recognition.model import build_classifier
+from ser_synth.utils import build_optimizer
 
 
 def make_predict_fn(model: keras.Model):
@@ -148,6 +149,7 @@ def fit_classifier(
         model.backbone.trainable = trainable
         stage_tc = dataclasses.replace(tc, epochs=epochs, learning_rate=tc.learning_rate * lr_scale)
         model.compile(optimizer=_optimizer(stage_tc, steps), loss=losses, jit_compile=False)
+        build_optimizer(model.optimizer, model.trainable_variables)
         callbacks = []
         if val_waves is not None and len(val_waves):
             callbacks.append(ValidationUAR(val_waves, val_labels, num_classes))

