@@ -52,8 +52,9 @@ def batch_alignment(log_lik, text_lens, mel_lens) -> np.ndarray:
     """:func:`monotonic_alignment` for a batch: ``[B, N, T]`` -> int32 durations ``[B, N]`` (0 past each text length).
 
     The dynamic programme runs over the whole batch at once (one Python step per frame, not
-    per frame and item): it sits inside every training step, where the per-item loop cost
-    ~50 ms of a ~400 ms step. Results equal the per-item function's exactly.
+    per frame and item), because it sits inside every training step: 12 ms instead of 59 ms
+    per 16-utterance batch of the demo corpus (``bench/training_speed.py``). Results equal
+    the per-item function's exactly.
     """
     log_lik = np.asarray(log_lik, np.float64)
     text_lens, mel_lens = np.asarray(text_lens, np.int64), np.asarray(mel_lens, np.int64)
