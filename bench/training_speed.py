@@ -6,10 +6,15 @@ sizes, batch, corpus of 40 espeak-ng sentences in 4 emotions and 4 voices).
 Reported:
 
 - ``first_fit_s`` / ``train_step_traces``: one ``fit`` of a single step on a fresh trainer (the
-  trace of the train step plus that step), and how often ``train_step`` was traced, two ways:
-  ``prebuilt`` (the optimizer's slot variables made before tracing, as the package does) and
-  ``lazy`` (Keras's default on TensorFlow without a distribution strategy: the slots are made
-  inside the first trace, so tf.function traces the whole step again).
+  trace of the train step plus that step), and how often ``train_step`` was traced, three ways:
+  ``prebuilt`` (as the package trains: the optimizer's slot variables made before tracing, and
+  its learning-rate schedule wrapped in ``ser_synth.optim.OncePerStep``), ``lazy`` (Keras's
+  default on TensorFlow without a distribution strategy: the slots are made inside the first
+  trace, so tf.function traces the whole step again) and ``per_variable_lr`` (slots prebuilt,
+  but the bare schedule, which AdamW evaluates once per variable in every step).
+- The train step's single gradient tape (two nested tapes made TensorFlow build each LSTM
+  loop's gradient for higher-order use too) cannot be switched off; to see it, run this bench
+  at commit 31c3e8f, before it.
 - ``step_s`` / ``step_cpu_s``: median wall-clock / process CPU seconds per training step afterwards
   (``--steps`` steps, 5 per fit call), both ways. On a shared machine the wall clock varies by
   up to 2x from run to run; CPU time varies less.
@@ -31,7 +36,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json")
     ap.add_argument("--steps", type=int, default=20, help="steady-state steps to time")
-    ap.add_argument("--modes", default="lazy,prebuilt", help="which optimizer set-ups to time, in this order")
+    ap.add_argument("--modes", default="lazy,per_variable_lr,prebuilt", help="which optimizer set-ups to time, in this order")
     args = ap.parse_args()
 
     import dataclasses
@@ -56,16 +61,20 @@ def main():
     examples = syn._examples(records, speakers)
     tc = syn.train_config
 
-    def fresh_trainer(lazy: bool):
+    def fresh_trainer(mode: str):
         keras.utils.set_random_seed(0)
         model = AcousticModel(syn.audio_config, syn.acoustic_config, vocab_size=syn._encoder().vocab_size)
         model.set_normalization(np.concatenate([e.mel for e in examples]), np.concatenate([e.linear for e in examples]),
                                 _voiced_log_f0(examples))
         trainer = AcousticTrainer(model, tc)
-        if lazy:  # Keras's own compile: no optimizer build before the first trace
-            keras.Model.compile(trainer, optimizer=make_optimizer(tc))
+        optimizer = make_optimizer(tc)
+        if mode == "lazy":  # Keras's own compile: no optimizer build before the first trace
+            keras.Model.compile(trainer, optimizer=optimizer)
+        elif mode == "per_variable_lr":
+            bare = optimizer.get_config()["learning_rate"]["config"]["schedule"]
+            trainer.compile(optimizer=keras.optimizers.AdamW(keras.optimizers.schedules.deserialize(bare), weight_decay=1e-4, beta_2=0.98))
         else:
-            trainer.compile(optimizer=make_optimizer(tc))
+            trainer.compile(optimizer=optimizer)
         traced, step = [], trainer.train_step
         trainer.train_step = lambda batch: traced.append(1) or step(batch)
         return trainer, traced
@@ -75,7 +84,7 @@ def main():
               "model": SYNTH_MODEL, "first_fit_s": {}, "train_step_traces": {}}
     result["step_s"], result["step_cpu_s"] = {}, {}
     for mode in args.modes.split(","):
-        trainer, traced = fresh_trainer(lazy=mode == "lazy")
+        trainer, traced = fresh_trainer(mode)
         t = time.perf_counter()
         trainer.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
         result["first_fit_s"][mode] = round(time.perf_counter() - t, 2)

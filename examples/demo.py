@@ -1,4 +1,4 @@
-"""The whole pipeline on a fresh machine (what `make demo` runs), in about 10 minutes on 2 cores.
+"""The whole pipeline on a fresh machine (what `make demo` runs), in about 6.5 minutes on 2 cores.
 
 1. Builds the embedded espeak-ng corpus (new sentences spoken by rule in 4 emotions).
 2. Trains a small CRNN recognizer on the bundled CC0 EMO-DB clips (8 speakers) and evaluates it

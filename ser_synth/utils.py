@@ -1,4 +1,4 @@
-"""Small helpers shared across subpackages: atomic writes, seeding, thread settings, optimizer set-up."""
+"""Small helpers shared across subpackages: atomic writes, seeding, thread settings, config checks."""
 
 from __future__ import annotations
 
@@ -166,12 +166,3 @@ def check_fields(config, names, rule: str) -> None:
         if not tests[rule](v):
             raise ConfigError(f"{type(config).__name__}.{name} must be {article}{rule}, got {v!r}")
 
-
-def build_optimizer(optimizer, variables) -> None:
-    """Create ``optimizer``'s slot variables for ``variables`` now, before ``fit`` traces the train step.
-
-    Keras on TensorFlow (no distribution strategy) otherwise creates them inside the first
-    traced step, and a tf.function that creates variables is traced twice: ~25 s more per
-    ``fit`` of the acoustic model on 2 cores, ~3 s for a tiny recognizer.
-    """
-    optimizer.build(variables)

@@ -20,7 +20,7 @@ from ser_synth.data.augment import mixup_batches
 from ser_synth.data.pipeline import class_weights, training_dataset
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 from ser_synth.recognition.model import build_classifier
-from ser_synth.utils import build_optimizer
+from ser_synth.optim import build_optimizer, warmup_cosine
 
 
 def make_predict_fn(model: keras.Model):
@@ -82,15 +82,10 @@ def _tensorboard_available() -> bool:
 
 
 def _optimizer(tc: TrainConfig, steps_per_epoch: int):
+    lr = tc.learning_rate
     if tc.schedule == "cosine":
-        total = max(1, tc.epochs * steps_per_epoch)
-        warm = min(tc.warmup_epochs * steps_per_epoch, total - 1)
-        lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=tc.learning_rate * 0.05 if warm else tc.learning_rate,
-            decay_steps=max(1, total - warm), alpha=0.02, warmup_target=tc.learning_rate if warm else None, warmup_steps=warm,
-        )
-    else:
-        lr = tc.learning_rate
+        lr = warmup_cosine(tc.learning_rate, total_steps=max(1, tc.epochs * steps_per_epoch),
+                           warmup_steps=tc.warmup_epochs * steps_per_epoch, start_fraction=0.05, alpha=0.02)
     return keras.optimizers.AdamW(learning_rate=lr, weight_decay=tc.weight_decay, clipnorm=5.0)
 
 

@@ -92,8 +92,8 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
         The embedded corpus's prosody profiles the references are spoken with (the ones the
         synthesizer was trained on; a name in ``PROFILE_SETS``).
     references : dict, optional
-        A cache ``(text, speaker, emotion) -> (waveform, log_mel)`` shared across calls with
-        the same ``profiles``.
+        A cache ``(text, speaker, emotion) -> (waveform, log_mel, f0_track)`` shared across
+        calls with the same ``profiles`` (pYIN on the references is most of a call's time).
     return_audio : bool
         Also return the items, waveforms and log-mels.
 
@@ -124,12 +124,12 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
         if key not in refs:
             y, _ = render_emotional(key[0], emotion=key[2], intensity=intensity, speaker=key[1], profiles=profiles,
                                     sample_rate=cfg.sample_rate)
-            refs[key] = (y, frontend(tf.constant(y[None]))[0].numpy())
+            refs[key] = (y, frontend(tf.constant(y[None]))[0].numpy(), f0_track(y, cfg))
     t0 = time.perf_counter()
     waves, mels = synthesizer.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],
                                                intensities=intensity, speakers=[s for _, s, _ in items], return_mel=True)
     seconds = time.perf_counter() - t0
-    tracks = [(f0_track(refs[k][0], cfg), f0_track(y, cfg)) for k, y in zip(items, waves)]
+    tracks = [(refs[k][2], f0_track(y, cfg)) for k, y in zip(items, waves)]
     result = {"n": len(items), "synthesis_seconds": seconds,
               "mcd_db": float(np.mean([mcd(refs[k][1], m) for k, m in zip(items, mels)])),
               "f0_rmse_hz": float(np.nanmean([f0_rmse(refs[k][0], y, refs[k][1], m, cfg, tracks=tr)

@@ -17,7 +17,7 @@ from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_like
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
 from ser_synth.synthesis.acoustic import AcousticModel
-from ser_synth.utils import build_optimizer
+from ser_synth.optim import build_optimizer, warmup_cosine
 
 
 @dataclass
@@ -173,18 +173,18 @@ class AcousticTrainer(keras.Model):
 
     def train_step(self, batch):
         gan = self.use_gan and self.discriminator is not None
-        with tf.GradientTape() as tape, tf.GradientTape() as d_tape:
+        # one tape over the generator: a second active tape makes TensorFlow build every LSTM
+        # while-loop's gradient for higher-order use as well (about half the trace time)
+        with tf.GradientTape() as tape:
             loss, parts, out = self.losses_for(batch, training=True)
             if gan:
                 tc, disc = self.train_config, self.discriminator
                 real = self.generator.normalize(batch["mel"], "mel")
-                fake = out["mel_post_norm"]
                 crops = disc.crops(batch["mel_length"])
                 d_real = disc(real, batch["emotion"], crops=crops)
-                d_loss = discriminator_loss(d_real, disc(tf.stop_gradient(fake), batch["emotion"], crops=crops))
-                adv, fm = generator_losses(d_real, disc(fake, batch["emotion"], crops=crops))
+                adv, fm = generator_losses(d_real, disc(out["mel_post_norm"], batch["emotion"], crops=crops))
                 loss = loss + tc.gan_weight * (adv + tc.feature_matching_weight * fm)
-                parts.update(d_loss=d_loss, adversarial=adv, feature_matching=fm)
+                parts.update(adversarial=adv, feature_matching=fm)
             if self.critic is not None:
                 ce, acc = self.critic_loss(out["mel_post"], batch["emotion"])
                 ramp = tf.cast(self.optimizer.iterations + 1, tf.float32) / float(max(1, self.train_config.critic_ramp_steps))
@@ -194,9 +194,13 @@ class AcousticTrainer(keras.Model):
         grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), 1.0)
         self.optimizer.apply_gradients(zip(grads, variables))
         if gan:
-            d_vars = self.discriminator.trainable_variables
+            fake = tf.stop_gradient(out["mel_post_norm"])
+            with tf.GradientTape() as d_tape:
+                d_loss = discriminator_loss(disc(real, batch["emotion"], crops=crops), disc(fake, batch["emotion"], crops=crops))
+            d_vars = disc.trainable_variables
             d_grads, _ = tf.clip_by_global_norm(d_tape.gradient(d_loss, d_vars), 1.0)
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+            parts["d_loss"] = d_loss
         return self._update({"loss": loss, **parts})
 
     def critic_loss(self, log_mel, emotion):
@@ -229,7 +233,5 @@ class AcousticTrainer(keras.Model):
 def make_optimizer(train_config: SynthTrainConfig) -> keras.optimizers.Optimizer:
     """AdamW with linear warm-up (5% of steps) then cosine decay to 5% of the peak rate."""
     tc = train_config
-    warm = max(1, tc.steps // 20)
-    sched = keras.optimizers.schedules.CosineDecay(tc.learning_rate * 0.01, tc.steps - warm, alpha=0.05,
-                                                   warmup_target=tc.learning_rate, warmup_steps=warm)
+    sched = warmup_cosine(tc.learning_rate, total_steps=tc.steps, warmup_steps=max(1, tc.steps // 20), start_fraction=0.01, alpha=0.05)
     return keras.optimizers.AdamW(sched, weight_decay=1e-4, beta_2=0.98)

@@ -105,3 +105,26 @@ def test_pitch_head_added_to_an_old_model(tiny_audio_config, tmp_path):
     again = EmotionalSynthesizer.load(tmp_path / "new")
     assert again.acoustic_config.f0_channels == 8
     np.testing.assert_allclose(again.synthesize("Sad day.", emotion="sad"), back.synthesize("Sad day.", emotion="sad"), atol=1e-4)
+
+
+def test_training_targets_are_computed_once_per_record_set(tiny_audio_config, tmp_path, monkeypatch):
+    """fit then fine_tune on the same records reuse the targets; a changed file is read again."""
+    import os
+
+    import ser_synth.synthesis.train as train
+    from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
+
+    recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=2, emotions=("neutral", "sad"), speakers=("espeak/m1",),
+                                                  intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
+    calls = []
+    real = train.pitch_targets
+    monkeypatch.setattr(train, "pitch_targets", lambda waves, cfg: calls.append(len(waves)) or real(waves, cfg))
+    syn = EmotionalSynthesizer(audio_config=tiny_audio_config, acoustic_config=TINY, verbose=0)
+    first = syn._examples(list(recs), ["espeak/m1"])
+    assert syn._examples(list(recs), ["espeak/m1"]) is first and calls == [4]
+    st = os.stat(recs[0].path)
+    os.utime(recs[0].path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    again = syn._examples(list(recs), ["espeak/m1"])
+    assert again is not first and calls == [4, 4]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.mel, b.mel)
