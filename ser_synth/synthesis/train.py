@@ -173,8 +173,9 @@ class AcousticTrainer(keras.Model):
 
     def train_step(self, batch):
         gan = self.use_gan and self.discriminator is not None
-        # one tape over the generator: a second active tape makes TensorFlow build every LSTM
-        # while-loop's gradient for higher-order use as well (about half the trace time)
+        # one tape over the generator: with a second active tape TensorFlow also builds every
+        # LSTM while-loop's gradient for higher-order use (~9 s of the demo model's trace, and
+        # slower steps); the discriminator gets its own tape below
         with tf.GradientTape() as tape:
             loss, parts, out = self.losses_for(batch, training=True)
             if gan:
