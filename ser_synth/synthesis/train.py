@@ -173,19 +173,20 @@ class AcousticTrainer(keras.Model):
 
     def train_step(self, batch):
         gan = self.use_gan and self.discriminator is not None
-        # one tape over the generator: with a second active tape TensorFlow also builds every
-        # LSTM while-loop's gradient for higher-order use (~9 s of the demo model's trace, and
-        # slower steps); the discriminator gets its own tape below
+        # one tape over the generator: with a second tape active around it TensorFlow also
+        # builds every LSTM while-loop's gradient for higher-order use (~9 s of the demo model's
+        # trace, and slower steps), so the discriminator's tape covers its convolutions only
         with tf.GradientTape() as tape:
             loss, parts, out = self.losses_for(batch, training=True)
             if gan:
                 tc, disc = self.train_config, self.discriminator
-                real = self.generator.normalize(batch["mel"], "mel")
                 crops = disc.crops(batch["mel_length"])
-                d_real = disc(real, batch["emotion"], crops=crops)
+                with tf.GradientTape() as d_tape:
+                    d_real = disc(self.generator.normalize(batch["mel"], "mel"), batch["emotion"], crops=crops)
+                    d_loss = discriminator_loss(d_real, disc(tf.stop_gradient(out["mel_post_norm"]), batch["emotion"], crops=crops))
                 adv, fm = generator_losses(d_real, disc(out["mel_post_norm"], batch["emotion"], crops=crops))
                 loss = loss + tc.gan_weight * (adv + tc.feature_matching_weight * fm)
-                parts.update(adversarial=adv, feature_matching=fm)
+                parts.update(d_loss=d_loss, adversarial=adv, feature_matching=fm)
             if self.critic is not None:
                 ce, acc = self.critic_loss(out["mel_post"], batch["emotion"])
                 ramp = tf.cast(self.optimizer.iterations + 1, tf.float32) / float(max(1, self.train_config.critic_ramp_steps))
@@ -195,13 +196,9 @@ class AcousticTrainer(keras.Model):
         grads, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), 1.0)
         self.optimizer.apply_gradients(zip(grads, variables))
         if gan:
-            fake = tf.stop_gradient(out["mel_post_norm"])
-            with tf.GradientTape() as d_tape:
-                d_loss = discriminator_loss(disc(real, batch["emotion"], crops=crops), disc(fake, batch["emotion"], crops=crops))
             d_vars = disc.trainable_variables
             d_grads, _ = tf.clip_by_global_norm(d_tape.gradient(d_loss, d_vars), 1.0)
             self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
-            parts["d_loss"] = d_loss
         return self._update({"loss": loss, **parts})
 
     def critic_loss(self, log_mel, emotion):
