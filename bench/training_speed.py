@@ -71,8 +71,9 @@ def main():
         if mode == "lazy":  # Keras's own compile: no optimizer build before the first trace
             keras.Model.compile(trainer, optimizer=optimizer)
         elif mode == "per_variable_lr":
-            bare = optimizer.get_config()["learning_rate"]["config"]["schedule"]
-            trainer.compile(optimizer=keras.optimizers.AdamW(keras.optimizers.schedules.deserialize(bare), weight_decay=1e-4, beta_2=0.98))
+            config = optimizer.get_config()  # the same AdamW, with the schedule OncePerStep wraps
+            config["learning_rate"] = keras.optimizers.schedules.deserialize(config["learning_rate"]["config"]["schedule"])
+            trainer.compile(optimizer=type(optimizer).from_config(config))
         else:
             trainer.compile(optimizer=optimizer)
         traced, step = [], trainer.train_step
