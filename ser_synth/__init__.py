@@ -2,6 +2,9 @@
 
 import os as _os
 
+# recorded before the default is set, so the CLI can keep TensorFlow's start-up logs for a
+# user who asked for a log level (see ser_synth.cli.import_tensorflow_quietly)
+_USER_TF_LOG_LEVEL = _os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"

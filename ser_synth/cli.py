@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -373,10 +374,39 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and initialize its devices with file descriptor 2 sent to /dev/null.
+
+    TensorFlow's C++ start-up writes to stderr before its log level applies (TF 2.16: three
+    "Unable to register cuDNN/cuFFT/cuBLAS factory" lines; TF 2.21: "Could not find cuda
+    drivers", "failed call to cuInit"), which would bury the CLI's one-line error. Python
+    exceptions still propagate (the descriptor is restored first). A user who sets
+    ``TF_CPP_MIN_LOG_LEVEL`` keeps the logs.
+    """
+    import ser_synth
+
+    if ser_synth._USER_TF_LOG_LEVEL is not None or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        import tensorflow as tf
+
+        # device discovery is lazy; run it here so its "no GPU" lines are silenced too
+        tf.config.list_physical_devices()
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        import_tensorflow_quietly()
         return args.func(args)
     except SerSynthError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

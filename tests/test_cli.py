@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,17 @@ def test_argparse_errors_exit_2(capsys):
 def test_console_script_entry_point_runs():
     proc = subprocess.run([sys.executable, "-m", "ser_synth", "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "train" in proc.stdout and "evaluate" in proc.stdout and "predict" in proc.stdout
+
+
+def test_user_error_in_a_fresh_process_is_one_line_on_stderr(tmp_path):
+    # TensorFlow's C++ start-up lines go to file descriptor 2, out of capsys's reach
+    (tmp_path / "notes.wav").write_text("not audio")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    proc = subprocess.run([sys.executable, "-m", "ser_synth", "predict", str(tmp_path / "notes.wav"), "--model", "ravdess8"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("ser-synth: error: ") and "notes.wav" in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
 
 
 def _tiny_corpus_and_config(tmp_path, epochs=10):

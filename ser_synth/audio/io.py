@@ -49,7 +49,10 @@ def _decode(source, what: str) -> tuple[np.ndarray, int]:
     try:
         data, sr = sf.read(source, dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile raises several types; all mean "cannot decode"
-        raise AudioFormatError(f"{what} is not a readable audio file ({exc})") from None
+        # LibsndfileError's str() repeats the source (for bytes, a BytesIO repr); its
+        # error_string is libsndfile's own reason
+        reason = getattr(exc, "error_string", None) or str(exc)
+        raise AudioFormatError(f"{what} is not a readable audio file ({reason.strip().rstrip('.')})") from None
     return data, int(sr)
 
 
@@ -188,11 +191,13 @@ def save_audio(path: str | os.PathLike, y: np.ndarray, sample_rate: int, *, subt
 
     y = check_audio(np.asarray(y), name="waveform to save")
     path = Path(path)
+    fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(path.suffix.lower())
+    if path.is_dir():
+        raise ConfigError(f"cannot write audio to {str(path)!r}: it is a folder; give a file name ending in .wav, .flac or .ogg")
+    if fmt is None:
+        raise ConfigError(f"cannot write audio to {str(path)!r}: the name must end in .wav, .flac or .ogg")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(path.suffix.lower())
-    if fmt is None:
-        raise ConfigError(f"cannot write {path.suffix!r}; use .wav, .flac or .ogg")
     sf.write(str(tmp), np.clip(y, -1, 1), int(sample_rate), subtype=subtype if fmt != "OGG" else "VORBIS", format=fmt)
     os.replace(tmp, path)
     return path

@@ -62,17 +62,25 @@ class EmotionRecognizer:
         self.verbose = verbose
 
     # ------------------------------------------------------------------ inputs
+    @staticmethod
+    def _inputs(X) -> list:
+        """``X`` as a list of inputs: a 1-D array or one path/record is one input, a 2-D array one per row."""
+        if isinstance(X, np.ndarray) and X.dtype != object:
+            return list(X) if X.ndim == 2 else [X]
+        if isinstance(X, (str, Path, Utterance)):
+            return [X]
+        try:
+            return list(X)
+        except TypeError:
+            raise DataError(f"inputs must be records, paths or float waveforms (a list or an array), got {type(X).__name__}") from None
+
     def _waveforms(self, X) -> list[np.ndarray]:
         """Decode/validate inputs: records, paths, or float arrays at the config rate."""
         import tensorflow as tf
 
         from ser_synth.data.pipeline import trim_silence_tf
 
-        if isinstance(X, np.ndarray) and X.dtype != object:
-            X = list(X) if X.ndim == 2 else [X]
-        elif isinstance(X, (str, Path, Utterance)):
-            X = [X]
-        X = list(X)
+        X = self._inputs(X)
         if not X:
             raise DataError("no inputs given (empty list)")
         if all(isinstance(x, (Utterance, str, Path)) for x in X):
@@ -215,9 +223,25 @@ class EmotionRecognizer:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def score(self, X, y=None) -> float:
-        """Accuracy (WA). For records, ``y`` defaults to their emotions."""
-        X = list(X)
-        y = [r.emotion for r in X] if y is None else list(y)
+        """Accuracy (WA). For records, ``y`` defaults to their emotions.
+
+        Raises
+        ------
+        DataError
+            ``y`` missing for non-records, not one label per input, or a label not in ``classes_``.
+        """
+        self._check_fitted()
+        X = self._inputs(X)
+        if y is None:
+            if not all(isinstance(x, Utterance) for x in X):
+                raise DataError("score(X) needs y (one emotion per input) unless X holds records")
+            y = [r.emotion for r in X]
+        y = [str(v) for v in y]
+        if len(y) != len(X):
+            raise DataError(f"score needs one label per input; got {len(X)} inputs and {len(y)} labels")
+        unknown = sorted(set(y) - set(self.classes_.tolist()))
+        if unknown:
+            raise DataError(f"labels {unknown} are not among this recognizer's classes {self.classes_.tolist()}")
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
     def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:

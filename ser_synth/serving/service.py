@@ -6,7 +6,8 @@
   an emotion, an intensity and a voice, and play the result with its spectrogram.
 - ``GET /healthz`` -> ``{"status": "ok", ...}``
 - ``GET /v1/info`` -> the recognizer's classes and the synthesizer's emotions and voices.
-- ``POST /v1/recognize``: the request body is an audio file (WAV/FLAC/OGG/MP3 bytes) ->
+- ``POST /v1/recognize``: the request body is an audio file (WAV/FLAC/OGG/MP3 bytes), or a
+  ``multipart/form-data`` form with one file field (``curl -F file=@x.wav``) ->
   ``{"label", "probabilities": {emotion: p}, "seconds"}``
 - ``POST /v1/synthesize``: JSON ``{"text", "emotion", "intensity", "speaker"?}`` -> ``audio/wav``
 - ``WebSocket /v1/stream``: send 16-bit little-endian PCM chunks (mono, the recognizer's rate,
@@ -34,6 +35,31 @@ import numpy as np
 from ser_synth.utils import DictConfig, check_fields
 
 _PAGE = Path(__file__).with_name("static") / "index.html"
+
+
+def upload_bytes(body: bytes, content_type: str | None) -> bytes:
+    """The audio file in a request: the body itself, or the one file field of a
+    ``multipart/form-data`` form (the standard library parses it, so the service needs no
+    ``python-multipart``).
+
+    Raises
+    ------
+    DataError
+        A form with no file field, or with more than one.
+    """
+    if not (content_type or "").lower().startswith("multipart/form-data"):
+        return body
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    from ser_synth.exceptions import DataError
+
+    form = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+    files = [p for p in form.iter_parts() if p.get_filename() is not None] if form.is_multipart() else []
+    if len(files) != 1:
+        raise DataError(f"a multipart upload needs exactly one file field, got {len(files)}; "
+                        "or send the audio file itself as the request body")
+    return files[0].get_payload(decode=True) or b""
 
 
 @dataclass(frozen=True)
@@ -135,10 +161,11 @@ def create_app(config: "ServiceConfig | dict | None" = None):
             raise HTTPException(413, f"upload of {len(body)} bytes is over the limit of {cfg.max_upload_bytes}")
         if not body:
             raise HTTPException(400, "empty upload: send the audio file as the request body")
+        content_type = request.headers.get("content-type")
 
         def work():
             rec = recognizer()
-            y = load_audio(body, config=rec.audio_config)
+            y = load_audio(upload_bytes(body, content_type), config=rec.audio_config)
             return {**_proba(rec, y), "seconds": len(y) / rec.audio_config.sample_rate}
 
         return await run(work)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.exceptions import ConfigError, DataError
+from ser_synth.synthesis.text import TextError
 
 
 def check_request(emotion: str, intensity: float, speaker: str, *, emotions: Sequence[str], speakers: Sequence[str]) -> str:
@@ -29,6 +30,29 @@ def check_request(emotion: str, intensity: float, speaker: str, *, emotions: Seq
     if isinstance(intensity, bool) or not isinstance(intensity, (int, float, np.floating)) or not 0 <= float(intensity) <= 1:
         raise ConfigError(f"intensity must be a number in [0, 1], got {intensity!r}")
     return emo
+
+
+def batch_requests(texts: Sequence[str], emotions: Sequence[str] | str, intensities: Sequence[float] | float,
+                   speakers: Sequence[str] | str) -> tuple[list, list, list, list]:
+    """One text, emotion, intensity and speaker per request, as lists; a single emotion,
+    intensity or speaker applies to every text.
+
+    Raises :class:`TextError` for one ``str`` in place of a sequence of texts (it would be read
+    as characters) and :class:`DataError` for no texts or lists of different lengths.
+    """
+    if isinstance(texts, str):
+        raise TextError(f"texts must be a sequence of str, got one str {texts[:40]!r}; synthesize() speaks one text")
+    texts = list(texts)
+    if not texts:
+        raise DataError("synthesize_batch got no texts")
+    n = len(texts)
+    emotions = [emotions] * n if isinstance(emotions, str) else list(emotions)
+    intensities = [intensities] * n if np.isscalar(intensities) else list(intensities)
+    speakers = [speakers] * n if isinstance(speakers, str) else list(speakers)
+    if not len(emotions) == len(intensities) == len(speakers) == n:
+        raise DataError(f"synthesize_batch needs one emotion, intensity and speaker per text; got {n} texts, "
+                        f"{len(emotions)} emotions, {len(intensities)} intensities, {len(speakers)} speakers")
+    return texts, emotions, intensities, speakers
 
 
 class RuleBasedSynthesizer:
@@ -76,17 +100,13 @@ class RuleBasedSynthesizer:
             pieces += [y, pause]
         return np.concatenate(pieces[:-1])
 
-    def synthesize_batch(self, texts: Sequence[str], *, emotions: Sequence[str], intensities: Sequence[float] | float = 1.0,
-                         speakers: Sequence[str] | str = "espeak/m1", return_mel: bool = False):
+    def synthesize_batch(self, texts: Sequence[str], *, emotions: Sequence[str] | str = "neutral",
+                         intensities: Sequence[float] | float = 1.0, speakers: Sequence[str] | str = "espeak/m1",
+                         return_mel: bool = False):
         """One waveform per text (lengths differ); with ``return_mel``, ``(waves, log_mels)``,
         each log-mel ``[frames, n_mels]`` from the shared front-end (as a trained synthesizer
         returns them), so :func:`~ser_synth.critic.critique.critique` can score the baseline."""
-        n = len(texts)
-        intensities = [intensities] * n if np.isscalar(intensities) else list(intensities)
-        speakers = [speakers] * n if isinstance(speakers, str) else list(speakers)
-        if not len(emotions) == len(intensities) == len(speakers) == n:
-            raise DataError(f"synthesize_batch needs one emotion, intensity and speaker per text; got {n} texts, "
-                            f"{len(emotions)} emotions, {len(intensities)} intensities, {len(speakers)} speakers")
+        texts, emotions, intensities, speakers = batch_requests(texts, emotions, intensities, speakers)
         waves = [self.synthesize(t, emotion=e, intensity=k, speaker=s, seed=i)
                  for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers))]
         if not return_mel:

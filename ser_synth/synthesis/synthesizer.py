@@ -12,7 +12,7 @@ from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, NotFittedError
 from ser_synth.synthesis.config import AcousticConfig, SynthTrainConfig
-from ser_synth.synthesis.rules import check_request
+from ser_synth.synthesis.rules import batch_requests, check_request
 
 FORMAT_VERSION = 1
 _MODEL_FILE, _CONFIG_FILE = "model.keras", "synthesizer.json"
@@ -304,15 +304,9 @@ class EmotionalSynthesizer:
         from ser_synth.synthesis.text import TextEncoder, normalize_text, split_text
 
         self._check_fitted()
+        texts, emotions, intensities, speakers = batch_requests(texts, emotions, intensities,
+                                                                self.default_speaker_ if speakers is None else speakers)
         n = len(texts)
-        emotions = [emotions] * n if isinstance(emotions, str) else list(emotions)
-        intensities = [intensities] * n if np.isscalar(intensities) else list(intensities)
-        if speakers is None or isinstance(speakers, str):
-            speakers = [speakers or self.speakers_[0]] * n
-        speakers = list(speakers)
-        if not len(emotions) == len(intensities) == len(speakers) == n:
-            raise DataError(f"synthesize_batch needs one emotion, intensity and speaker per text; got {n} texts, "
-                            f"{len(emotions)} emotions, {len(intensities)} intensities, {len(speakers)} speakers")
         enc = TextEncoder(self.acoustic_config.symbols)
         rows = []  # (text index, ids, emotion, intensity, speaker)
         for i, (t, e, k, s) in enumerate(zip(texts, emotions, intensities, speakers)):

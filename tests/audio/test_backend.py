@@ -56,3 +56,22 @@ def test_files_tfio_cannot_decode_fall_back_and_bad_files_raise(tmp_path, tiny_a
     (tmp_path / "junk.flac").write_bytes(b"not audio at all" * 10)
     with pytest.raises(AudioFormatError, match="junk.flac"):
         load_waveforms([str(tmp_path / "junk.flac")], tiny_audio_config, verbose=0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "tfio"])
+def test_samples_that_fail_inside_the_pipeline_raise_the_files_own_error(tmp_path, tiny_audio_config, backend):
+    # a header that probes fine with NaN samples: only decoding finds them, inside tf.data
+    import soundfile as sf
+
+    from ser_synth.data.loading import load_waveforms
+    from ser_synth.exceptions import AudioError
+
+    if backend == "tfio" and not tfio_available():
+        pytest.skip("tensorflow-io ops do not load on this TensorFlow")
+    good = write_wav(tmp_path / "good.wav", tone(440, 0.5, 8000), 8000)
+    y = tone(440, 0.5, 8000)
+    y[100:103] = np.nan
+    sf.write(str(tmp_path / "nan.wav"), y, 8000, subtype="FLOAT")
+    paths = [str(good), str(tmp_path / "nan.wav"), str(good)]
+    with pytest.raises(AudioError, match=r"nan\.wav' has 3 non-finite samples"):
+        load_waveforms(paths, tiny_audio_config, verbose=0, backend=backend)

@@ -109,6 +109,11 @@ def test_save_audio_atomic_roundtrip(tmp_path):
     path = save_audio(tmp_path / "x.wav", y, 8000)
     assert not list(tmp_path.glob(".*tmp"))
     assert np.allclose(load_audio(path, sample_rate=8000), y, atol=1e-3)
+    with pytest.raises(ConfigError, match="it is a folder"):
+        save_audio(tmp_path, y, 8000)
+    with pytest.raises(ConfigError, match=r"'.*new/x\.mp4': the name must end in \.wav, \.flac or \.ogg"):
+        save_audio(tmp_path / "new" / "x.mp4", y, 8000)
+    assert not (tmp_path / "new").exists()  # nothing is created for a name that cannot be written
 
 
 @needs_ravdess_raw

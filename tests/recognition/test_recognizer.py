@@ -66,6 +66,15 @@ def test_errors(fitted, tmp_path):
         fitted.predict([tone(300)[:50]])
     with pytest.raises(DataError, match="one label per waveform"):
         EmotionRecognizer().fit([tone(300)], ["sad", "angry"])
+    with pytest.raises(DataError, match="got NoneType"):
+        fitted.predict(None)
+    with pytest.raises(DataError, match="got 2 inputs and 1 labels"):
+        fitted.score([tone(300), tone(800)], ["sad"])
+    with pytest.raises(DataError, match=r"labels \['joyful'\] are not among this recognizer's classes \['angry', 'sad'\]"):
+        fitted.score([tone(300)], ["joyful"])
+    with pytest.raises(DataError, match="needs y"):
+        fitted.score([tone(300)])
+    assert fitted.score(tone(880, 0.6), ["angry"]) == 1.0  # one 1-D waveform is one input
     with pytest.raises(ModelError, match="not a saved EmotionRecognizer"):
         EmotionRecognizer.load(tmp_path)
     with pytest.raises(ModelError, match="available"):

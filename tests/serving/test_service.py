@@ -35,8 +35,18 @@ def test_recognize_upload(url):
     out = json.loads(body)
     expected = EmotionRecognizer.pretrained("core4").predict_proba([str(SAMPLE)])[0]
     assert np.allclose([out["probabilities"][c] for c in sorted(out["probabilities"])], expected, atol=1e-4)
+    # the same file as a form field, as `curl -F file=@x.flac` or an HTML form sends it
+    boundary = "ser-synth-test-boundary"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{SAMPLE.name}\"\r\n"
+            "Content-Type: audio/flac\r\n\r\n").encode() + SAMPLE.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    status, _, body = post(url, "/v1/recognize", form, f"multipart/form-data; boundary={boundary}")
+    assert status == 200 and json.loads(body)["probabilities"] == out["probabilities"], body
+    no_file = f"--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--{boundary}--\r\n".encode()
+    status, _, body = post(url, "/v1/recognize", no_file, f"multipart/form-data; boundary={boundary}")
+    assert status == 400 and "exactly one file field, got 0" in json.loads(body)["detail"]
     status, _, body = post(url, "/v1/recognize", b"not audio at all", "application/octet-stream")
-    assert status == 400 and "detail" in json.loads(body)
+    assert status == 400 and json.loads(body)["detail"] == "audio bytes is not a readable audio file (Format not recognised)"
     status, _, body = post(url, "/v1/recognize", b"\0" * 2_000_001, "application/octet-stream")
     assert status == 413 and "over the limit of 2000000" in json.loads(body)["detail"]
 

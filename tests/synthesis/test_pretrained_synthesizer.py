@@ -83,3 +83,13 @@ def test_reference_quality_against_rule_based_rendering(syn):
     assert 0 < q["voiced_fraction"] <= 1 and 0 < q["reference_voiced_fraction"] <= 1
     with pytest.raises(DataError, match="needs espeak-ng voices"):
         reference_quality(syn, texts, emotions=["sad"], speakers=["ravdess/01"])
+
+
+def test_batch_requests_are_checked_like_the_baselines(syn):
+    from ser_synth.exceptions import DataError
+    from ser_synth.synthesis import TextError
+
+    with pytest.raises(TextError, match="got one str"):
+        syn.synthesize_batch("Hello there.")
+    with pytest.raises(DataError, match="got no texts"):
+        syn.synthesize_batch([])

@@ -34,3 +34,23 @@ def test_bad_requests(kwargs, exc, match):
     kwargs = {"text": "hello", **kwargs}
     with pytest.raises(exc, match=match):
         syn.synthesize(kwargs.pop("text"), **kwargs)
+
+
+@pytest.mark.parametrize("texts, kwargs, exc, match", [
+    ("Hello there.", {}, TextError, "got one str 'Hello there.'; synthesize"),
+    ([], {}, DataError, "got no texts"),
+    (["One.", "Two."], {"emotions": ["sad"]}, DataError, "got 2 texts, 1 emotions, 2 intensities, 2 speakers"),
+])
+def test_bad_batches(texts, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        RuleBasedSynthesizer().synthesize_batch(texts, **kwargs)
+
+
+def test_one_emotion_applies_to_every_text(tiny_audio_config):
+    syn = RuleBasedSynthesizer(audio_config=tiny_audio_config)
+    one = syn.synthesize_batch(["One.", "Two words."], emotions="neutral")
+    each = syn.synthesize_batch(["One.", "Two words."], emotions=["neutral", "neutral"])
+    sad = syn.synthesize_batch(["One.", "Two words."], emotions=["sad", "sad"])
+    # espeak-ng's pitch flutter makes repeated renderings differ by a few samples (see espeak.render)
+    assert all(abs(a.size - b.size) < 0.01 * b.size for a, b in zip(one, each))
+    assert all(c.size > 1.5 * b.size for b, c in zip(each, sad))  # sad is slower: each emotion was applied
