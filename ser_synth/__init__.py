@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 from ser_synth.audio import AudioConfig, check_audio, load_audio  # noqa: E402
 from ser_synth.exceptions import (  # noqa: E402
-    AudioError, ConfigError, DataError, ModelError, NotFittedError, SerSynthError,
+    AudioError, ConfigError, DataError, ModelError, NotFittedError, OutputPathError, SerSynthError,
 )
 
 
@@ -29,7 +29,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "AudioConfig", "AudioError", "ConfigError", "DataError", "EmotionRecognizer", "EmotionalSynthesizer", "ModelError",
+    "AudioConfig", "AudioError", "ConfigError", "DataError", "EmotionRecognizer", "EmotionalSynthesizer", "ModelError", "OutputPathError",
     "RuleBasedSynthesizer",
     "NotFittedError", "SerSynthError", "check_audio", "load_audio", "__version__",
 ]

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ser_synth.exceptions import ConfigError, SerSynthError
+from ser_synth.utils import ensure_folder
 
 EXIT_USAGE = 2
 
@@ -69,8 +70,7 @@ def cmd_train(args) -> int:
     train = replace(train, **overrides)
     emotions = parse_emotions(args.emotions)
     records = read_corpora(args.data, emotions=emotions, fold_calm=args.fold_calm)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(args.out)
     merged = {"audio": audio.to_dict(), "model": model.to_dict(), "train": train.to_dict(),
               "data": args.data, "emotions": list(emotions) if emotions else None, "fold_calm": args.fold_calm,
               "holdout_speakers": args.holdout_speakers, "folds": args.folds}
@@ -194,8 +194,7 @@ def cmd_train_synthesizer(args) -> int:
     train = replace(train, **{k: v for k, v in (("steps", args.steps), ("seed", args.seed)) if v is not None})
     emotions = parse_emotions(args.emotions)
     records = read_corpora(args.data, emotions=emotions)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(args.out)
     write_json({"audio": audio.to_dict(), "model": acoustic.to_dict(), "train": train.to_dict(), "data": args.data,
                 "emotions": list(emotions) if emotions else None}, out / "config.json")
     syn = EmotionalSynthesizer(audio_config=audio, acoustic_config=acoustic, train_config=train, verbose=args.verbose)

@@ -34,6 +34,11 @@ class ModelError(SerSynthError):
     """A model that cannot be built, loaded or found."""
 
 
+class OutputPathError(SerSynthError, OSError):
+    """A place to write that cannot be used: a file where a folder is needed or the reverse,
+    or a folder that cannot be created."""
+
+
 class NotFittedError(SerSynthError, AttributeError):
     """A facade method that needs a fitted model was called before ``fit``/``load``."""
 

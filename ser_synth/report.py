@@ -90,15 +90,16 @@ def spectrogram_grid(log_mels: dict, rows: Sequence[str], cols: Sequence[float],
             ax.set_xticks([])
             ax.set_yticks([])
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     return save_figure(fig, path)
 
 
 def save_figure(fig, path: Path) -> Path:
-    """Write a matplotlib figure to a PNG atomically and close it."""
+    """Write a matplotlib figure to a PNG atomically (its folder created) and close it."""
     import matplotlib.pyplot as plt
 
+    from ser_synth.utils import check_file_target
+
+    path = check_file_target(path)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)

@@ -16,6 +16,43 @@ def _umask() -> int:
     return mask
 
 
+def ensure_folder(path: str | os.PathLike, *, target: str | os.PathLike | None = None) -> Path:
+    """Create folder ``path`` and its parents (existing ones are fine) and return it.
+    ``target`` (default ``path``) is what the error messages say cannot be written.
+
+    Raises
+    ------
+    OutputPathError
+        ``path`` or one of its parents is a file, or the folder cannot be created.
+    """
+    from ser_synth.exceptions import OutputPathError
+
+    path = Path(path)
+    target = str(path if target is None else target)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise OutputPathError(f"cannot write to {target!r}: {str(p)!r} is a file, not a folder")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputPathError(f"cannot write to {target!r}: cannot create folder {str(path)!r} ({exc.strerror or exc})") from None
+    return path
+
+
+def check_file_target(path: str | os.PathLike) -> Path:
+    """``path`` as a file to (over)write: its folder is created; an existing folder at ``path``
+    raises :class:`~ser_synth.exceptions.OutputPathError`."""
+    from ser_synth.exceptions import OutputPathError
+
+    path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"cannot write file {str(path)!r}: it is a folder")
+    ensure_folder(path.parent, target=path)
+    return path
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` through a temp file in the same folder and an atomic rename."""
     return atomic_write_bytes(path, text.encode())
@@ -23,8 +60,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = check_file_target(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -41,10 +77,15 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_directory(path: str | os.PathLike):
     """Yield a temp folder beside ``path``; on success it replaces ``path`` (old contents removed).
 
-    A crash while writing leaves the previous ``path`` untouched.
+    A crash while writing leaves the previous ``path`` untouched. A file at ``path`` is never
+    replaced: it raises :class:`~ser_synth.exceptions.OutputPathError`.
     """
+    from ser_synth.exceptions import OutputPathError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise OutputPathError(f"cannot write folder {str(path)!r}: a file of that name exists")
+    ensure_folder(path.parent, target=path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp.", dir=path.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the usual folder mode
     try:

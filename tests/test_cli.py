@@ -10,6 +10,8 @@ import pytest
 from ser_synth.cli import main
 from tests.conftest import tone, write_wav
 
+BUNDLED = Path(__file__).resolve().parents[1] / "data" / "emodb_cc0"
+
 
 def _run(args, capsys):
     code = main(args)
@@ -42,6 +44,19 @@ def test_user_errors_one_line_exit_2(args, message, capsys, tmp_path, monkeypatc
     code, out, err = _run(args, capsys)
     assert code == 2
     assert err.count("\n") == 1 and message in err and err.startswith("ser-synth: error:")
+
+
+def test_output_paths_in_the_way_one_line_exit_2(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("taken").write_text("a file")
+    Path("folder").mkdir()
+    for args, message in [(["synthesize", "hi", "--model", "rule-based", "-o", "taken/x.wav"], "cannot write to 'taken/x.wav': 'taken' is a file"),
+                          (["synthesize", "hi", "--model", "rule-based", "-o", "folder"], "cannot write audio to 'folder': it is a folder"),
+                          (["train", "--data", f"emodb:{BUNDLED}", "--out", "taken"], "cannot write to 'taken': 'taken' is a file"),
+                          (["export", "--model", "core4", "--out", "taken"], "cannot write to 'taken/1': 'taken' is a file")]:
+        code, out, err = _run(args, capsys)
+        assert code == 2 and err.count("\n") == 1 and message in err, (args, err)
+    assert Path("taken").read_text() == "a file"
 
 
 def test_argparse_errors_exit_2(capsys):
@@ -212,10 +227,9 @@ def test_export_tflite(tmp_path, capsys):
     assert (tmp_path / "model_none.tflite").is_file() and "[1, 16000]" in out
     code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "int8", "--seconds", "1"], capsys)
     assert code == 2 and "calibration waveforms are needed" in err and len(err.strip().splitlines()) == 1
-    bundled = Path(__file__).resolve().parents[1] / "data" / "emodb_cc0"
     code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path), "--tflite", "int8", "--seconds", "1",
-                           "--calibration", f"emodb:{bundled}"], capsys)
+                           "--calibration", f"emodb:{BUNDLED}"], capsys)
     assert code == 0, err
     assert (tmp_path / "model_int8.tflite").is_file()
-    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path / "sm"), "--calibration", f"emodb:{bundled}"], capsys)
+    code, out, err = _run(["export", "--model", "core4", "--out", str(tmp_path / "sm"), "--calibration", f"emodb:{BUNDLED}"], capsys)
     assert code == 2 and "--calibration is for --tflite int8 only, got --tflite None" in err

@@ -16,7 +16,8 @@ import numpy as np
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.validation import check_audio
-from ser_synth.exceptions import AudioError, AudioFileNotFoundError, AudioFormatError, ConfigError
+from ser_synth.exceptions import AudioError, AudioFileNotFoundError, AudioFormatError, ConfigError, OutputPathError
+from ser_synth.utils import ensure_folder
 
 AudioSource = Union[str, os.PathLike, bytes, bytearray, np.ndarray]
 
@@ -193,10 +194,10 @@ def save_audio(path: str | os.PathLike, y: np.ndarray, sample_rate: int, *, subt
     path = Path(path)
     fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(path.suffix.lower())
     if path.is_dir():
-        raise ConfigError(f"cannot write audio to {str(path)!r}: it is a folder; give a file name ending in .wav, .flac or .ogg")
+        raise OutputPathError(f"cannot write audio to {str(path)!r}: it is a folder; give a file name ending in .wav, .flac or .ogg")
     if fmt is None:
         raise ConfigError(f"cannot write audio to {str(path)!r}: the name must end in .wav, .flac or .ogg")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_folder(path.parent, target=path)
     tmp = path.with_name(f".{path.name}.tmp")
     sf.write(str(tmp), np.clip(y, -1, 1), int(sample_rate), subtype=subtype if fmt != "OGG" else "VORBIS", format=fmt)
     os.replace(tmp, path)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ser_synth.exceptions import DataError
 from ser_synth.report import save_figure
+from ser_synth.utils import ensure_folder
 
 
 def evaluation_report(y_true: Sequence[str], proba: np.ndarray, classes: Sequence[str],
@@ -165,8 +166,7 @@ def plot_report(report: dict, out_dir: str | Path, *, history: dict | None = Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = ensure_folder(out_dir)
     written = []
     labels, cm = report["labels"], np.array(report["confusion"], dtype=float)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
@@ -218,6 +218,4 @@ def plot_history(history: dict, path: str | Path) -> Path:
     axes[1].legend(fontsize=7)
     axes[1].set_title("validation UAR (held-out speakers)")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     return save_figure(fig, path)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ser_synth.exceptions import ConfigError, ModelError
+from ser_synth.exceptions import ConfigError, ModelError, OutputPathError
+from ser_synth.utils import ensure_folder
 
 
 def _version_dir(out: str | Path, version: int | None) -> Path:
@@ -40,7 +41,9 @@ def _save(tracked: list, endpoints: dict, dest: Path) -> Path:
     half-written version for TF Serving to pick up."""
     import keras
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and not dest.is_dir():
+        raise OutputPathError(f"cannot export to {str(dest)!r}: a file of that name exists")
+    ensure_folder(dest.parent, target=dest)
     tmp = dest.parent / f".{dest.name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     archive = keras.export.ExportArchive()
