@@ -16,6 +16,7 @@ import numpy as np
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, NotFittedError
+from ser_synth.recognition.base import ClassifierMixin, all_paths_or_records, as_inputs
 
 FORMAT_VERSION = 1
 _CONFIG_FILE = "prosodic.json"
@@ -70,7 +71,7 @@ def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
 FEATURE_DIM = 6 + 5 + 8 + 1 + 3 * N_MFCC + 1
 
 
-class ProsodicRecognizer:
+class ProsodicRecognizer(ClassifierMixin):
     """Speech emotion from utterance statistics (:func:`utterance_features`) with a balanced,
     L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``).
 
@@ -109,10 +110,8 @@ class ProsodicRecognizer:
         from ser_synth.audio.validation import check_audio
         from ser_synth.data.loading import load_waveforms
 
-        X = [X] if isinstance(X, (str, Path, Utterance)) or (isinstance(X, np.ndarray) and X.ndim == 1) else list(X)
-        if not X:
-            raise DataError("no inputs given (empty list)")
-        if all(isinstance(x, (str, Path, Utterance)) for x in X):
+        X = as_inputs(X)
+        if all_paths_or_records(X):
             return load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], self.audio_config,
                                   trim_db=self.trim_db, verbose=self.verbose)
         import librosa
@@ -147,7 +146,7 @@ class ProsodicRecognizer:
         """Fit on records (labels from them) or on inputs + ``y``. Returns self."""
         from sklearn.linear_model import LogisticRegression
 
-        X = list(X)
+        X = as_inputs(X)
         if y is None:
             if not all(isinstance(r, Utterance) for r in X):
                 raise DataError("fit() needs y unless X are Utterance records")
@@ -185,9 +184,6 @@ class ProsodicRecognizer:
         z = z - z.max(1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(1, keepdims=True)
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), 1)]
 
     def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
         """Report on records whose emotion is in ``classes_`` (see ``evaluate_records``)."""

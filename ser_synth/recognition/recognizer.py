@@ -13,6 +13,7 @@ from ser_synth.audio.validation import check_audio
 from ser_synth.data.records import Utterance
 from ser_synth.data.splits import validation_split
 from ser_synth.exceptions import DataError, NotFittedError
+from ser_synth.recognition.base import ClassifierMixin, all_paths_or_records, as_inputs
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 
 FORMAT_VERSION = 1
@@ -26,11 +27,7 @@ def _renamed(model, name):
     return clone
 
 
-def _is_pathlike(x) -> bool:
-    return isinstance(x, (str, Path))
-
-
-class EmotionRecognizer:
+class EmotionRecognizer(ClassifierMixin):
     """Speech emotion recognizer (CRNN on log-mel/MFCC computed inside the model).
 
     Parameters
@@ -62,36 +59,20 @@ class EmotionRecognizer:
         self.verbose = verbose
 
     # ------------------------------------------------------------------ inputs
-    @staticmethod
-    def _inputs(X) -> list:
-        """``X`` as a list of inputs: a 1-D array or one path/record is one input, a 2-D array one per row."""
-        if isinstance(X, np.ndarray) and X.dtype != object:
-            return list(X) if X.ndim == 2 else [X]
-        if isinstance(X, (str, Path, Utterance)):
-            return [X]
-        try:
-            return list(X)
-        except TypeError:
-            raise DataError(f"inputs must be records, paths or float waveforms (a list or an array), got {type(X).__name__}") from None
-
     def _waveforms(self, X) -> list[np.ndarray]:
         """Decode/validate inputs: records, paths, or float arrays at the config rate."""
         import tensorflow as tf
 
         from ser_synth.data.pipeline import trim_silence_tf
 
-        X = self._inputs(X)
-        if not X:
-            raise DataError("no inputs given (empty list)")
-        if all(isinstance(x, (Utterance, str, Path)) for x in X):
+        X = as_inputs(X)
+        if all_paths_or_records(X):
             from ser_synth.data.loading import load_waveforms
 
             paths = [x.path if isinstance(x, Utterance) else str(x) for x in X]
             return load_waveforms(paths, self.audio_config, trim_db=self.train_config.trim_db, verbose=self.verbose)
         out = []
         for i, x in enumerate(X):
-            if _is_pathlike(x) or isinstance(x, Utterance):
-                raise DataError("mix of arrays and paths/records in one call; pass one kind")
             y = check_audio(np.asarray(x) if not isinstance(x, np.ndarray) else x, min_samples=self.audio_config.min_samples, name=f"waveform {i}")
             if self.train_config.trim_db:
                 y = trim_silence_tf(tf.constant(y), self.train_config.trim_db).numpy()
@@ -139,9 +120,7 @@ class EmotionRecognizer:
         if init_from is not None:
             init_from._check_fitted()
             self.audio_config, self.model_config = init_from.audio_config, init_from.model_config
-        X = list(X)
-        if not X:
-            raise DataError("fit() got no training data")
+        X = as_inputs(X)
         if all(isinstance(x, Utterance) for x in X):
             records = X
         else:
@@ -216,33 +195,6 @@ class EmotionRecognizer:
 
             self._predict_fn = make_predict_fn(self.model_)
         return self._predict_fn(self._waveforms(X))
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable emotion per input, shape ``(n,)``."""
-        self._check_fitted()
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def score(self, X, y=None) -> float:
-        """Accuracy (WA). For records, ``y`` defaults to their emotions.
-
-        Raises
-        ------
-        DataError
-            ``y`` missing for non-records, not one label per input, or a label not in ``classes_``.
-        """
-        self._check_fitted()
-        X = self._inputs(X)
-        if y is None:
-            if not all(isinstance(x, Utterance) for x in X):
-                raise DataError("score(X) needs y (one emotion per input) unless X holds records")
-            y = [r.emotion for r in X]
-        y = [str(v) for v in y]
-        if len(y) != len(X):
-            raise DataError(f"score needs one label per input; got {len(X)} inputs and {len(y)} labels")
-        unknown = sorted(set(y) - set(self.classes_.tolist()))
-        if unknown:
-            raise DataError(f"labels {unknown} are not among this recognizer's classes {self.classes_.tolist()}")
-        return float(np.mean(self.predict(X) == np.asarray(y)))
 
     def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
         """Full report on records (see :func:`ser_synth.recognition.metrics.evaluate_records`).

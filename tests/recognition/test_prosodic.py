@@ -32,6 +32,7 @@ def test_fit_predict_save_load(tiny_audio_config, tmp_path):
     assert rec.fit(X, y) is rec
     test = _clips(2, 125, 0.3, 50) + _clips(2, 310, 0.05, 60)
     assert rec.predict(test).tolist() == ["sad", "sad", "angry", "angry"]
+    assert rec.score(test, ["sad", "sad", "angry", "angry"]) == 1.0  # the same score() as EmotionRecognizer
     proba = rec.predict_proba(test)
     assert proba.shape == (4, 2) and np.allclose(proba.sum(1), 1) and rec.classes_.tolist() == ["angry", "sad"]
     rec.save(tmp_path / "judge")
@@ -70,6 +71,10 @@ def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_conf
 def test_errors(tmp_path):
     with pytest.raises(NotFittedError):
         ProsodicRecognizer().predict_proba([tone(100)])
+    with pytest.raises(NotFittedError):
+        ProsodicRecognizer().predict([tone(100)])
+    with pytest.raises(DataError, match="got NoneType"):
+        ProsodicRecognizer().fit(None, ["sad"])
     with pytest.raises(ConfigError, match="C must be > 0, got 0"):
         ProsodicRecognizer(C=0)
     with pytest.raises(DataError, match=">= 2 classes"):
