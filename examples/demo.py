@@ -30,7 +30,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -78,8 +77,9 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{key.replace('_', '-')}", type=int, default=None, help=f"default {value} ({QUICK.get(key, '-')} with --quick)")
     args = ap.parse_args(argv)
     settings = {k: getattr(args, k) if getattr(args, k) is not None else (QUICK.get(k, v) if args.quick else v) for k, v in FULL.items()}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    from ser_synth.utils import ensure_folder
+
+    out = ensure_folder(args.out)
     stage = Stages(4 if args.quick else 7)
     summary = {"quick": args.quick, "settings": settings, "speaker_disjoint": True}
 
@@ -303,4 +303,7 @@ def _report(summary: dict, settings: dict, syn, out: Path, quick: bool) -> Path:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from ser_synth.cli import import_tensorflow_quietly, report_user_errors
+
+    import_tensorflow_quietly()  # TensorFlow's start-up lines would bury progress and errors
+    raise SystemExit(report_user_errors(main, prog=Path(__file__).name))

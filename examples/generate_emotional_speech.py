@@ -12,12 +12,17 @@ is your own model.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def main(argv=None) -> int:
@@ -27,7 +32,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="synthesizer")
     ap.add_argument("--speaker")
     ap.add_argument("--emotions", default="neutral,happy,sad,angry,fearful,surprised")
-    ap.add_argument("--intensities", default="0.5,1.0")
+    ap.add_argument("--intensities", default="0.5,1.0", type=_numbers, help="comma-separated, each in [0, 1]")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -37,6 +42,8 @@ def main(argv=None) -> int:
     from ser_synth.audio.io import save_audio
     from ser_synth.recognition import EmotionRecognizer
     from ser_synth.report import HtmlReport, spectrogram_grid
+    from ser_synth.synthesis.rules import check_request
+    from ser_synth.utils import ensure_folder
 
     if args.model == "rule-based":
         from ser_synth.synthesis import RuleBasedSynthesizer
@@ -48,9 +55,12 @@ def main(argv=None) -> int:
         syn = EmotionalSynthesizer.load_any(args.model)
         speaker = args.speaker or syn.speakers_[0]
     emotions = [e.strip() for e in args.emotions.split(",") if e.strip()]
-    intensities = [float(x) for x in args.intensities.split(",")]
+    intensities = args.intensities
+    for emo in emotions:  # every request is checked before any file is written
+        for k in intensities:
+            check_request(emo, k, speaker, emotions=syn.emotions_, speakers=syn.speakers_)
     out = Path(args.out)
-    (out / "audio").mkdir(parents=True, exist_ok=True)
+    ensure_folder(out / "audio")
     judge = EmotionRecognizer.pretrained("core4")
     frontend = LogMelSpectrogram(syn.audio_config)
     sr = syn.audio_config.sample_rate
@@ -80,4 +90,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from ser_synth.cli import import_tensorflow_quietly, report_user_errors
+
+    import_tensorflow_quietly()  # TensorFlow's start-up lines would bury progress and errors
+    raise SystemExit(report_user_errors(main, prog=Path(__file__).name))

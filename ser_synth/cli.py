@@ -401,16 +401,26 @@ def import_tensorflow_quietly() -> None:
         os.close(null)
 
 
+def report_user_errors(fn, *args, prog: str = "ser-synth") -> int:
+    """``fn(*args)``, with a :class:`SerSynthError` turned into one line on stderr and exit
+    status 2 (the command line contract; the example scripts use it too)."""
+    try:
+        return fn(*args)
+    except SerSynthError as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"{prog}: error: {msg}\n")
+        return EXIT_USAGE
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
+
+    def run(args):
         import_tensorflow_quietly()
         return args.func(args)
-    except SerSynthError as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sys.stderr.write(f"ser-synth: error: {msg}\n")
-        return EXIT_USAGE
+
+    return report_user_errors(run, args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,13 @@ def test_generate_emotional_speech(tmp_path):
     assert sorted(p.name for p in (tmp_path / "audio").iterdir()) == ["neutral_1.00.wav", "sad_1.00.wav"]
     page = (tmp_path / "index.html").read_text()
     assert (tmp_path / "spectrograms.png").is_file() and 'src="audio/sad_1.00.wav"' in page and 'src="spectrograms.png"' in page
+
+
+def test_example_user_errors_are_one_line_and_write_nothing(tmp_path):
+    out = tmp_path / "gen"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # TensorFlow's start-up lines are silenced anyway
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "generate_emotional_speech.py"), "--out", str(out),
+                           "--model", "rule-based", "--emotions", "happy,joyful"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 2 and not out.exists()
+    assert proc.stderr == ("generate_emotional_speech.py: error: unknown emotion 'joyful'; this synthesizer speaks "
+                           "angry, calm, disgust, fearful, happy, neutral, sad, surprised\n"), proc.stderr
