@@ -3,14 +3,17 @@
 Signatures (all core TF ops, so ``tensorflow/serving`` loads them):
 
 - recognizer ``serving_default``: ``waveform`` float32 ``[batch, samples]`` at the config rate
-  -> ``probabilities`` ``[batch, classes]``, ``label`` string ``[batch]``; ``recognize_wav``:
+  -> ``probabilities`` ``[batch, classes]``, ``label`` string ``[batch]`` (rows shorter than one
+  analysis frame, or with NaN/inf samples, fail the request with that message); ``recognize_wav``:
   ``wav`` string scalar (16-bit PCM WAV bytes at the config rate, any channels) -> the same
   for that one clip, after the silence trim the Python facade applies.
 - synthesizer ``serving_default``: ``text``, ``emotion`` string ``[batch]``, ``intensity``
   float32 ``[batch]``, ``griffin_lim_iters`` int32 scalar -> ``waveform`` ``[batch, samples]``,
   ``lengths`` int32 ``[batch]`` (valid samples per row), ``log_mel`` ``[batch, frames, n_mels]``;
   ``with_speaker``: the same plus ``speaker`` string ``[batch]``. Unknown emotions or
-  speakers fail the request with a message listing the valid ones. Text is normalised and
+  speakers fail the request with a message listing the valid ones; so do an empty batch,
+  inputs of different lengths, an intensity outside [0, 1], ``griffin_lim_iters`` outside
+  [0, 1000] and a text with no letters or digits, each with its own message. Text is normalised and
   encoded by TF string ops (:func:`ser_synth.synthesis.text.tf_normalize`), which read
   digits one by one; normalise numbers with :func:`normalize_text` first for better reading.
 """
@@ -82,6 +85,10 @@ def export_recognizer(recognizer, out: str | Path, *, version: int | None = None
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
     def serving_default(waveform):
+        # check_audio's rules, as graph assertions (NaN would otherwise give confident garbage)
+        tf.debugging.assert_greater_equal(tf.shape(waveform)[1], cfg.min_samples,
+                                          message=f"waveform needs at least one analysis frame ({cfg.min_samples} samples) per row")
+        tf.debugging.assert_all_finite(waveform, message="waveform has NaN or inf samples")
         return predict(waveform)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="wav")])
@@ -101,6 +108,7 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
     """Export a fitted :class:`~ser_synth.synthesis.EmotionalSynthesizer` (characters model)."""
     import tensorflow as tf
 
+    from ser_synth.audio.griffin_lim import MAX_ITERATIONS
     from ser_synth.synthesis.acoustic import render_waveform
     from ser_synth.synthesis.text import character_table, tf_encode, tf_normalize
 
@@ -117,14 +125,28 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
     speakers = _string_table(synthesizer.speakers_)
     emo_msg = f"unknown emotion; this synthesizer speaks {', '.join(synthesizer.emotions_)}"
     spk_msg = f"unknown speaker; this synthesizer has {', '.join(synthesizer.speakers_)}"
+    iters_msg = f"griffin_lim_iters must be in [0, {MAX_ITERATIONS}]"
 
     def synth(text, emotion, intensity, speaker_ids, iters):
+        # the Python facade's request checks, as graph assertions: a bad request fails with
+        # its own message instead of an error from deep inside the model
+        n = tf.shape(text)[0]
+        tf.debugging.assert_positive(n, message="empty batch: send at least one text")
+        for other, name in ((emotion, "emotion"), (intensity, "intensity"), (speaker_ids, "speaker")):
+            tf.debugging.assert_equal(tf.shape(other)[0], n, message=f"{name} needs one entry per text")
         emo = emotions.lookup(tf.strings.lower(tf.strings.strip(emotion)))
         tf.debugging.assert_non_negative(emo, message=emo_msg)
         tf.debugging.assert_non_negative(speaker_ids, message=spk_msg)
-        tokens, _ = tf_encode(tf_normalize(text), chars)
-        out = model({"tokens": tokens, "emotion": emo, "intensity": tf.clip_by_value(intensity, 0.0, 1.0),
-                            "speaker": speaker_ids}, training=False)
+        # NaN fails these comparisons too
+        tf.debugging.assert_greater_equal(intensity, 0.0, message="intensity must be a number in [0, 1]")
+        tf.debugging.assert_less_equal(intensity, 1.0, message="intensity must be a number in [0, 1]")
+        tf.debugging.assert_greater_equal(iters, 0, message=iters_msg)
+        tf.debugging.assert_less_equal(iters, MAX_ITERATIONS, message=iters_msg)
+        normalized = tf_normalize(text)
+        tf.debugging.Assert(tf.reduce_all(tf.strings.regex_full_match(normalized, ".*[a-z].*")),
+                            ["nothing speakable in a text (letters a-z and digits are read)"])
+        tokens, _ = tf_encode(normalized, chars)
+        out = model({"tokens": tokens, "emotion": emo, "intensity": intensity, "speaker": speaker_ids}, training=False)
         wave, lengths = render_waveform(out, cfg, iters)
         return {"waveform": wave, "lengths": lengths, "log_mel": out["mel_post"]}
 

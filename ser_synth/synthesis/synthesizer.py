@@ -87,10 +87,12 @@ class EmotionalSynthesizer:
 
     def __init__(self, *, audio_config: AudioConfig | None = None, acoustic_config: AcousticConfig | None = None,
                  train_config: SynthTrainConfig | None = None, griffin_lim_iters: int = 32, verbose: int = 1):
+        from ser_synth.audio.griffin_lim import check_iterations
+
         self.audio_config = AudioConfig.from_dict(audio_config)
         self.acoustic_config = AcousticConfig.from_dict(acoustic_config)
         self.train_config = SynthTrainConfig.from_dict(train_config)
-        self.griffin_lim_iters = int(griffin_lim_iters)
+        self.griffin_lim_iters = check_iterations(griffin_lim_iters)
         self.verbose = verbose
 
     # ------------------------------------------------------------------ training

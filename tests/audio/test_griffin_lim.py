@@ -84,7 +84,9 @@ def test_iteration_count_is_a_graph_input(tiny_audio_config):
 @pytest.mark.parametrize("kwargs, match", [
     ({"momentum": 1.0}, "momentum"),
     ({"init": "magic"}, "init"),
-    ({"n_iter": -1}, "n_iter"),
+    ({"n_iter": -1}, r"iterations must be an int in \[0, 1000\], got -1"),
+    ({"n_iter": 1001}, r"iterations must be an int in \[0, 1000\], got 1001"),
+    ({"n_iter": 2.5}, "got 2.5"),
 ])
 def test_bad_arguments(tiny_audio_config, kwargs, match):
     mag = np.ones((1, 5, tiny_audio_config.n_bins), np.float32)
@@ -106,3 +108,10 @@ def test_mel_to_linear_is_lossy_but_close(tiny_audio_config):
     assert approx.shape == mag.shape and float(tf.reduce_min(approx)) >= 0
     rel = float(tf.norm(approx - mag) / tf.norm(mag))
     assert 0.05 < rel < 0.9, rel  # loses detail (16 mels for 129 bins) but keeps the envelope
+
+
+def test_synthesizer_checks_its_iteration_count():
+    from ser_synth.synthesis import EmotionalSynthesizer
+
+    with pytest.raises(ConfigError, match="got -3"):
+        EmotionalSynthesizer(griffin_lim_iters=-3)

@@ -50,6 +50,10 @@ def test_recognizer_signatures_match_the_model(recognizer_export):
     by_wav = loaded.signatures["recognize_wav"](wav=wav)["probabilities"].numpy()
     np.testing.assert_allclose(by_wav, rec.predict_proba([clip]), atol=2e-3)
     assert not any(op.startswith("IO>") for op in _op_types(recognizer_export))  # no tensorflow-io kernels
+    for bad, message in [(np.zeros((1, 10), np.float32), r"at least one analysis frame \(400 samples\)"),
+                         (np.full((1, 16000), np.nan, np.float32), "NaN or inf samples")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            loaded.signatures["serving_default"](waveform=tf.constant(bad))
 
 
 def test_saved_model_cli_show_and_run(recognizer_export, tmp_path):
@@ -87,9 +91,19 @@ def test_synthesizer_export_matches_in_process(tmp_path):
                                             speaker=tf.constant(["ravdess/05"]), griffin_lim_iters=tf.constant(8))
     ref = syn.synthesize_batch(texts[:1], emotions="happy", speakers="ravdess/05", return_mel=True)[1][0]
     np.testing.assert_allclose(spk["log_mel"][0, :len(ref)].numpy(), ref, atol=1e-3)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="unknown emotion; this synthesizer speaks neutral"):
-        loaded.signatures["serving_default"](text=tf.constant(["hi."]), emotion=tf.constant(["joy"]), intensity=tf.constant([1.0]),
-                                             griffin_lim_iters=tf.constant(4))
+    good = {"text": ["hi."], "emotion": ["happy"], "intensity": [1.0], "griffin_lim_iters": 4}
+    for bad, message in [({"emotion": ["joy"]}, "unknown emotion; this synthesizer speaks neutral"),
+                         ({"emotion": ["happy", "sad"]}, "emotion needs one entry per text"),
+                         ({"intensity": [float("nan")]}, r"intensity must be a number in \[0, 1\]"),
+                         ({"intensity": [1.5]}, r"intensity must be a number in \[0, 1\]"),
+                         ({"griffin_lim_iters": 100_000}, r"griffin_lim_iters must be in \[0, 1000\]"),
+                         ({"text": ["?!"]}, "nothing speakable"),
+                         ({"text": [], "emotion": [], "intensity": []}, "empty batch")]:
+        request = {**good, **bad}
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            loaded.signatures["serving_default"](text=tf.constant(request["text"], tf.string), emotion=tf.constant(request["emotion"], tf.string),
+                                                 intensity=tf.constant(request["intensity"], tf.float32),
+                                                 griffin_lim_iters=tf.constant(request["griffin_lim_iters"]))
     if importlib.util.find_spec("tensorflow_serving") is not None:  # the same call as a TF Serving PredictRequest
         from ser_synth.serving.tf_serving import predict_request, request_inputs
 
