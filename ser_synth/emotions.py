@@ -33,6 +33,13 @@ _ALIASES = {
 }
 
 
+def emotion_aliases(emotions: Iterable[str]) -> dict[str, str]:
+    """Every label :func:`canonical_emotion` accepts for one of ``emotions`` -> that emotion
+    (for lookup tables in exported graphs, which cannot call Python)."""
+    wanted = set(emotions)
+    return {alias: canon for alias, canon in _ALIASES.items() if canon in wanted}
+
+
 def canonical_emotion(label: str) -> str:
     """Map a label or common alias (``"anger"``, ``"hap"``, ``"ps"``) to the canonical name.
 

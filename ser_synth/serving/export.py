@@ -109,6 +109,7 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
     import tensorflow as tf
 
     from ser_synth.audio.griffin_lim import MAX_ITERATIONS
+    from ser_synth.emotions import emotion_aliases
     from ser_synth.synthesis.acoustic import render_waveform
     from ser_synth.synthesis.text import character_table, tf_encode, tf_normalize
 
@@ -119,9 +120,11 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
     cfg = synthesizer.audio_config
     model = synthesizer.model_
     chars = character_table()
-    # emotions the synthesizer was trained on -> their rows in the model's emotion table
+    # emotions the synthesizer was trained on, and their aliases ("joy", "anger", ...), as the
+    # Python facade takes them -> their rows in the model's emotion table
+    aliases = emotion_aliases(synthesizer.emotions_)
     emotions = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
-        tf.constant(synthesizer.emotions_), tf.constant([synthesizer.emotion_index(e) for e in synthesizer.emotions_], tf.int32)), -1)
+        tf.constant(list(aliases)), tf.constant([synthesizer.emotion_index(e) for e in aliases.values()], tf.int32)), -1)
     speakers = _string_table(synthesizer.speakers_)
     emo_msg = f"unknown emotion; this synthesizer speaks {', '.join(synthesizer.emotions_)}"
     spk_msg = f"unknown speaker; this synthesizer has {', '.join(synthesizer.speakers_)}"
