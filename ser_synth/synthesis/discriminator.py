@@ -53,20 +53,26 @@ class SpectrogramDiscriminator(keras.Model):
     windows : tuple of int
         Window lengths in frames (clipped to the batch's shortest item).
     channels, layers : int
+    seed : int
+        Seed of the window positions.
     """
 
-    def __init__(self, num_emotions: int, windows=(32, 64, 128), channels: int = 64, layers: int = 3, **kwargs):
+    def __init__(self, num_emotions: int, windows=(32, 64, 128), channels: int = 64, layers: int = 3, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.num_emotions, self.windows, self.channels, self.n_layers = int(num_emotions), tuple(int(w) for w in windows), int(channels), int(layers)
+        self.seed = int(seed)
         self.subs = [SubDiscriminator(num_emotions, channels, layers, name=f"window{w}") for w in self.windows]
+        # a state variable, not an op seed: a training backup saves and restores it
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
-    def crops(self, lengths, seed=None):
+    def crops(self, lengths):
         """One random start per window length, shared by real and fake (so features align)."""
         shortest = tf.reduce_min(lengths)
         out = []
         for w in self.windows:
             size = tf.minimum(w, shortest)
-            start = tf.random.uniform([], 0, tf.maximum(shortest - size, 0) + 1, dtype=tf.int32, seed=seed)
+            start = tf.random.stateless_uniform([], tf.cast(self.seed_generator.next(), tf.int64), 0,
+                                                tf.maximum(shortest - size, 0) + 1, dtype=tf.int32)
             out.append((start, size))
         return out
 
@@ -76,7 +82,7 @@ class SpectrogramDiscriminator(keras.Model):
 
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable, "num_emotions": self.num_emotions, "windows": list(self.windows),
-                "channels": self.channels, "layers": self.n_layers}
+                "channels": self.channels, "layers": self.n_layers, "seed": self.seed}
 
 
 def discriminator_loss(real_outputs, fake_outputs):

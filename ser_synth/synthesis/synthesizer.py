@@ -54,6 +54,12 @@ def _targets_key(records, speakers, audio_config, acoustic_config, max_seconds):
     return files, tuple(speakers), audio_config, acoustic_config.symbols, tuple(acoustic_config.emotions), float(max_seconds)
 
 
+def _backup_dir(out_dir) -> Path | None:
+    """Where a training that saves to ``out_dir`` keeps its resumable state (``<out_dir>/backup``;
+    saving the model there replaces the folder, backup included)."""
+    return None if out_dir is None else Path(out_dir) / "backup"
+
+
 def _voiced_log_f0(examples) -> np.ndarray:
     return np.concatenate([e.log_f0[e.voiced > 0] for e in examples])
 
@@ -102,6 +108,11 @@ class EmotionalSynthesizer:
         Records whose emotion is not in ``acoustic_config.emotions`` or whose text is unknown
         are left out (``n_excluded_`` counts them); longer than ``max_seconds`` too.
 
+        With ``out_dir``, the fitted model is saved there, and while it trains its state is
+        backed up in ``<out_dir>/backup`` after every epoch of 100 steps: calling the same fit
+        again after a crash resumes from the last epoch and ends with the weights an
+        uninterrupted run would have.
+
         Returns
         -------
         self
@@ -119,7 +130,7 @@ class EmotionalSynthesizer:
         model = AcousticModel(self.audio_config, self.acoustic_config, vocab_size=self._encoder().vocab_size)
         model.set_normalization(np.concatenate([e.mel for e in examples]), np.concatenate([e.linear for e in examples]),
                                 _voiced_log_f0(examples))
-        self.history_ = self._train(model, examples, self.train_config)
+        self.history_ = self._train(model, examples, self.train_config, backup_dir=_backup_dir(out_dir))
         self.model_, self.speakers_ = model, speakers
         self._fitted(examples, out_dir)
         return self
@@ -134,6 +145,7 @@ class EmotionalSynthesizer:
         :class:`~ser_synth.critic.EmotionCritic` sharing this ``audio_config``) and
         ``critic_weight > 0``, its cross-entropy toward the intended emotion on the generated
         log-mel joins the loss (critic-in-the-loop). ``train_config`` replaces ``self.train_config``.
+        ``out_dir`` saves and backs up as in :meth:`fit`.
 
         Returns
         -------
@@ -155,7 +167,7 @@ class EmotionalSynthesizer:
         if getattr(self, "_pitch_stats_pending", False):
             self.model_.set_normalization(log_f0=_voiced_log_f0(examples))
             self._pitch_stats_pending = False
-        history = self._train(self.model_, examples, self.train_config, critic=critic)
+        history = self._train(self.model_, examples, self.train_config, critic=critic, backup_dir=_backup_dir(out_dir))
         old = getattr(self, "history_", {})
         self.history_ = {k: list(old.get(k, [])) + history.get(k, []) for k in {**old, **history}}
         self._fitted(examples, out_dir)
@@ -231,29 +243,47 @@ class EmotionalSynthesizer:
             _target_cache[key] = examples
         return examples
 
-    def _train(self, model, examples, tc: SynthTrainConfig, critic=None) -> dict:
-        """Reconstruction steps, then (with ``gan_weight > 0``) adversarial steps; -> history."""
-        from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
-        from ser_synth.synthesis.train import AcousticTrainer, make_dataset, make_optimizer
+    def _train(self, model, examples, tc: SynthTrainConfig, critic=None, backup_dir: str | Path | None = None) -> dict:
+        """Reconstruction steps, then (with ``gan_weight > 0``) adversarial steps; -> history.
 
-        disc = SpectrogramDiscriminator(len(self.acoustic_config.emotions)) if tc.gan_weight > 0 else None
+        With ``backup_dir``, the whole training state is saved there after every epoch
+        (:class:`~ser_synth.synthesis.train.TrainingBackup`); a run of the same training
+        that finds it resumes after the last saved epoch, with the same batches, and ends
+        with the same weights as an uninterrupted run. The backup is removed at the end.
+        """
+        from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
+        from ser_synth.synthesis.train import STEPS_PER_EPOCH, AcousticTrainer, TrainingBackup, make_dataset, make_optimizer
+
+        disc = SpectrogramDiscriminator(len(self.acoustic_config.emotions), seed=tc.seed) if tc.gan_weight > 0 else None
         trainer = AcousticTrainer(model, tc, discriminator=disc, critic=critic)
         trainer.compile(optimizer=make_optimizer(tc))
         ds = make_dataset(examples, tc.batch_size, seed=tc.seed)
         warm = min(tc.steps, tc.gan_warmup_steps) if disc is not None else tc.steps
-        history: dict[str, list] = {}
+        backup = TrainingBackup(backup_dir, trainer, fingerprint={
+            "train": tc.to_dict(), "model": self.acoustic_config.to_dict(), "audio": self.audio_config.to_dict(),
+            "examples": len(examples), "critic": None if critic is None else list(critic.classes_)}, verbose=self.verbose)
+        done, history = backup.restore()
+        step = 0
         for phase_steps, gan in ((warm, False), (tc.steps - warm, True)):
             if phase_steps <= 0:
                 continue
             trainer.use_gan = gan
             trainer.make_train_function(force=True)
-            # progress in epochs of 100 steps, then one shorter epoch for the rest: exactly phase_steps
-            full, rest = divmod(phase_steps, 100)
-            for per_epoch, epochs in ((100, full), (rest, 1)):
-                if per_epoch and epochs:
-                    h = trainer.fit(ds, steps_per_epoch=per_epoch, epochs=epochs, verbose=self.verbose).history
-                    for k, v in h.items():
-                        history.setdefault(k, []).extend(float(x) for x in v)
+            # progress in epochs of STEPS_PER_EPOCH, then one shorter epoch for the rest: exactly phase_steps
+            full, rest = divmod(phase_steps, STEPS_PER_EPOCH)
+            for per_epoch, epochs in ((STEPS_PER_EPOCH, full), (rest, 1)):
+                if not (per_epoch and epochs):
+                    continue
+                if step + per_epoch * epochs <= done:
+                    step += per_epoch * epochs
+                    continue
+                # resuming inside this fit: skip its saved epochs, and their batches, so the
+                # rest sees what an uninterrupted run would
+                skip = (done - step) // per_epoch if done > step else 0
+                trainer.fit(ds.skip(skip * per_epoch) if skip else ds, steps_per_epoch=per_epoch, initial_epoch=skip, epochs=epochs,
+                            verbose=self.verbose, callbacks=[backup.callback(history, first_step=step, steps_per_epoch=per_epoch)])
+                step += per_epoch * epochs
+        backup.remove()
         return history
 
     def _fitted(self, examples, out_dir):

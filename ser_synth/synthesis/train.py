@@ -71,23 +71,36 @@ def pitch_targets(waveforms: Sequence[np.ndarray], audio_config: AudioConfig):
 
 
 def make_dataset(examples: Sequence[Example], batch_size: int, *, seed: int = 0, shuffle: bool = True) -> tf.data.Dataset:
-    """Padded batches of similar length (bucketed), repeated forever when shuffling."""
-    n_mels, n_bins = examples[0].mel.shape[1], examples[0].linear.shape[1]
+    """Padded batches of similar length (bucketed), repeated forever when shuffling.
 
-    def gen():
-        for e in examples:
-            yield {"tokens": e.tokens, "emotion": np.int32(e.emotion), "intensity": np.float32(e.intensity),
-                   "speaker": np.int32(e.speaker), "mel": e.mel, "linear": e.linear, "log_f0": e.log_f0, "voiced": e.voiced,
-                   "text_length": np.int32(len(e.tokens)), "mel_length": np.int32(len(e.mel))}
+    Pass ``k`` over the examples is in the order ``stateless_shuffle(seed=(seed, k))``, so the
+    stream of batches is a function of ``seed`` alone: every new iterator starts it again, and
+    skipping ``n`` batches gives what an iterator has after ``n`` steps (how a resumed training
+    continues). ``Dataset.shuffle(reshuffle_each_iteration=True)`` could not do this: its orders
+    come from a generator that every new iterator and pass advances.
+    """
+    n = len(examples)
 
-    sig = {"tokens": tf.TensorSpec([None], tf.int32), "emotion": tf.TensorSpec([], tf.int32), "intensity": tf.TensorSpec([], tf.float32),
-           "speaker": tf.TensorSpec([], tf.int32), "mel": tf.TensorSpec([None, n_mels], tf.float32),
-           "linear": tf.TensorSpec([None, n_bins], tf.float32), "log_f0": tf.TensorSpec([None], tf.float32),
-           "voiced": tf.TensorSpec([None], tf.float32), "text_length": tf.TensorSpec([], tf.int32),
-           "mel_length": tf.TensorSpec([], tf.int32)}
-    ds = tf.data.Dataset.from_generator(gen, output_signature=sig).cache()
+    def ragged(key, dtype):
+        rows = [np.asarray(getattr(e, key), dtype) for e in examples]
+        return tf.RaggedTensor.from_row_lengths(np.concatenate(rows), [len(r) for r in rows])
+
+    columns = {k: ragged(k, dt) for k, dt in (("tokens", np.int32), ("mel", np.float32), ("linear", np.float32),
+                                              ("log_f0", np.float32), ("voiced", np.float32))}
+    scalars = {"emotion": tf.constant([e.emotion for e in examples], tf.int32), "intensity": tf.constant([e.intensity for e in examples], tf.float32),
+               "speaker": tf.constant([e.speaker for e in examples], tf.int32),
+               "text_length": tf.constant([len(e.tokens) for e in examples], tf.int32), "mel_length": tf.constant([len(e.mel) for e in examples], tf.int32)}
+
+    def item(i):
+        return {**{k: v[i] for k, v in columns.items()}, **{k: v[i] for k, v in scalars.items()}}
+
     if shuffle:
-        ds = ds.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True).repeat()
+        ds = tf.data.Dataset.range(2 ** 62).flat_map(lambda k: tf.data.Dataset.from_tensor_slices(
+            tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), k]))))
+    else:
+        ds = tf.data.Dataset.range(n)
+    ds = ds.map(item, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    sig = ds.element_spec
     lengths = sorted(len(e.mel) for e in examples)
     bounds = sorted({lengths[int(q * (len(lengths) - 1))] + 1 for q in (0.25, 0.5, 0.75)})
     pad = {"mel": float(np.log(1e-6)), "linear": float(np.log(LINEAR_FLOOR))}
@@ -233,3 +246,90 @@ def make_optimizer(train_config: SynthTrainConfig) -> keras.optimizers.Optimizer
     tc = train_config
     sched = warmup_cosine(tc.learning_rate, total_steps=tc.steps, warmup_steps=max(1, tc.steps // 20), start_fraction=0.01, alpha=0.05)
     return keras.optimizers.AdamW(sched, weight_decay=1e-4, beta_2=0.98)
+
+
+#: Steps per Keras epoch of synthesizer training: the progress bar's unit and how often
+#: :class:`TrainingBackup` saves.
+STEPS_PER_EPOCH = 100
+
+
+class TrainingBackup:
+    """The whole state of one synthesizer training, saved in ``folder`` after every epoch.
+
+    It holds the generator, the discriminator, both optimizers (their step counts drive the
+    learning-rate schedule), the global step and the history, in one ``tf.train.Checkpoint``
+    whose manager switches to a new save only once it is complete, so a crash leaves the last
+    whole epoch. A saved state is resumed only by the same training: same configs, examples,
+    starting weights and critic (``fingerprint``); another one is discarded with a warning.
+    With ``folder=None`` nothing is saved and :meth:`restore` starts from step 0.
+    """
+
+    def __init__(self, folder, trainer: "AcousticTrainer", *, fingerprint: dict, verbose: int = 1):
+        import hashlib
+        import json
+
+        self.folder, self.verbose = (None if folder is None else str(folder)), verbose
+        if self.folder is None:
+            return
+        digest = hashlib.sha1()
+        for w in trainer.generator.get_weights():
+            digest.update(np.ascontiguousarray(w).tobytes())
+        self.fingerprint = json.dumps({**fingerprint, "initial_weights": digest.hexdigest()}, sort_keys=True, default=str)
+        objects = {"generator": trainer.generator, "optimizer": trainer.optimizer}
+        if trainer.discriminator is not None:
+            objects.update(discriminator=trainer.discriminator, d_optimizer=trainer.d_optimizer)
+        # the dropout layers' random states are variables that object tracking does not reach;
+        # without them a resumed run draws other dropout masks
+        models = [m for m in (trainer.generator, trainer.discriminator) if m is not None]
+        objects["seed_states"] = [v.value for m in models for v in m.variables if "seed_generator_state" in v.path]
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.state = tf.Variable("", dtype=tf.string, trainable=False)  # JSON: fingerprint and history
+        self.checkpoint = tf.train.Checkpoint(step=self.step, state=self.state, **objects)
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.folder, max_to_keep=1)
+
+    def restore(self) -> tuple[int, dict]:
+        """``(steps done, history so far)`` from a saved state of this training, else ``(0, {})``."""
+        import json
+        import warnings
+
+        latest = None if self.folder is None else self.manager.latest_checkpoint
+        if latest is None:
+            return 0, {}
+        saved = json.loads(tf.train.load_checkpoint(latest).get_tensor("state/.ATTRIBUTES/VARIABLE_VALUE"))
+        if saved["fingerprint"] != self.fingerprint:
+            warnings.warn(f"training backup in {self.folder!r} is from another training (configs, data or starting "
+                          "weights differ); starting from step 0", stacklevel=3)
+            self.remove()
+            return 0, {}
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+        if self.verbose:
+            print(f"resuming training after step {int(self.step.numpy())} (backup in {self.folder})", flush=True)
+        return int(self.step.numpy()), saved["history"]
+
+    def save(self, step: int, history: dict) -> None:
+        import json
+
+        if self.folder is None:
+            return
+        self.step.assign(step)
+        self.state.assign(json.dumps({"fingerprint": self.fingerprint, "history": history}))
+        self.manager.save(checkpoint_number=step)
+
+    def remove(self) -> None:
+        """Delete the saved state (the training it belongs to has finished)."""
+        import shutil
+
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def callback(self, history: dict, *, first_step: int, steps_per_epoch: int) -> keras.callbacks.Callback:
+        """A callback for one ``fit`` call: it adds each epoch's logs to ``history`` and saves."""
+        backup = self
+
+        class _Save(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                for k, v in (logs or {}).items():
+                    history.setdefault(k, []).append(float(v))
+                backup.save(first_step + (epoch + 1) * steps_per_epoch, history)
+
+        return _Save()

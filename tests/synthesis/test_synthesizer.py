@@ -128,3 +128,47 @@ def test_training_targets_are_computed_once_per_record_set(tiny_audio_config, tm
     assert again is not first and calls == [4, 4]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a.mel, b.mel)
+
+
+@pytest.mark.slow
+def test_training_resumes_after_a_crash_with_the_same_weights(tiny_audio_config, tmp_path, monkeypatch):
+    import shutil
+
+    import ser_synth.synthesis.train as train
+    from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
+
+    recs = synthetic_corpus(SyntheticCorpusConfig(n_sentences=3, emotions=("neutral", "sad"), speakers=("espeak/m1",),
+                                                  intensities=(1.0,), sample_rate=8000), cache_dir=tmp_path, verbose=0)
+    monkeypatch.setattr(train, "STEPS_PER_EPOCH", 2)  # epochs (and backups) every 2 steps
+    tc = {"steps": 7, "batch_size": 2, "gan_weight": 0.5, "gan_warmup_steps": 3}  # epochs end at 2, 3 | 5, 7
+
+    def make(**kw):
+        return EmotionalSynthesizer(audio_config=tiny_audio_config, acoustic_config=TINY, verbose=0, train_config={**tc, **kw})
+
+    whole = make().fit(recs, out_dir=tmp_path / "whole")
+    assert not (tmp_path / "whole" / "backup").exists()  # removed once the model is saved
+
+    real_save, saved = train.TrainingBackup.save, []
+
+    def crash_after_step_5(self, step, history):
+        real_save(self, step, history)
+        saved.append(step)
+        if step == 5:  # inside the adversarial phase's fit, with a discriminator and two optimizers
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train.TrainingBackup, "save", crash_after_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        make().fit(recs, out_dir=tmp_path / "run")
+    assert saved == [2, 3, 5] and (tmp_path / "run" / "backup" / "checkpoint").is_file()
+    monkeypatch.setattr(train.TrainingBackup, "save", real_save)
+    # a backup of another training (here: other settings) is not resumed
+    shutil.copytree(tmp_path / "run" / "backup", tmp_path / "other" / "backup")
+    with pytest.warns(UserWarning, match="from another training"):
+        other = make(steps=2, gan_weight=0.0).fit(recs, out_dir=tmp_path / "other")
+    assert len(other.history_["loss"]) == 1 and "d_loss" not in other.history_
+    resumed = make().fit(recs, out_dir=tmp_path / "run")
+    assert resumed.history_ == whole.history_ and len(whole.history_["d_loss"]) == 2
+    for a, b in zip(resumed.model_.get_weights(), whole.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["model.keras", "synthesizer.json"]
+
