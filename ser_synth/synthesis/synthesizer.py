@@ -259,9 +259,9 @@ class EmotionalSynthesizer:
         trainer.compile(optimizer=make_optimizer(tc))
         ds = make_dataset(examples, tc.batch_size, seed=tc.seed)
         warm = min(tc.steps, tc.gan_warmup_steps) if disc is not None else tc.steps
-        backup = TrainingBackup(backup_dir, trainer, fingerprint={
+        backup = TrainingBackup(backup_dir, trainer, examples=examples, verbose=self.verbose, fingerprint={
             "train": tc.to_dict(), "model": self.acoustic_config.to_dict(), "audio": self.audio_config.to_dict(),
-            "examples": len(examples), "critic": None if critic is None else list(critic.classes_)}, verbose=self.verbose)
+            "critic": None if critic is None else list(critic.classes_)})
         done, history = backup.restore()
         step = 0
         for phase_steps, gan in ((warm, False), (tc.steps - warm, True)):

@@ -264,17 +264,24 @@ class TrainingBackup:
     With ``folder=None`` nothing is saved and :meth:`restore` starts from step 0.
     """
 
-    def __init__(self, folder, trainer: "AcousticTrainer", *, fingerprint: dict, verbose: int = 1):
+    def __init__(self, folder, trainer: "AcousticTrainer", *, examples: Sequence[Example], fingerprint: dict, verbose: int = 1):
         import hashlib
         import json
+
+        import ser_synth
 
         self.folder, self.verbose = (None if folder is None else str(folder)), verbose
         if self.folder is None:
             return
-        digest = hashlib.sha1()
+        weights, data = hashlib.sha1(), hashlib.sha1()
         for w in trainer.generator.get_weights():
-            digest.update(np.ascontiguousarray(w).tobytes())
-        self.fingerprint = json.dumps({**fingerprint, "initial_weights": digest.hexdigest()}, sort_keys=True, default=str)
+            weights.update(np.ascontiguousarray(w).tobytes())
+        for e in examples:
+            data.update(np.array([e.emotion, e.speaker, e.intensity], np.float64).tobytes())
+            for a in (e.tokens, e.mel, e.log_f0):
+                data.update(np.ascontiguousarray(a).tobytes())
+        self.fingerprint = json.dumps({**fingerprint, "initial_weights": weights.hexdigest(), "examples": data.hexdigest(),
+                                       "version": ser_synth.__version__}, sort_keys=True, default=str)
         objects = {"generator": trainer.generator, "optimizer": trainer.optimizer}
         if trainer.discriminator is not None:
             objects.update(discriminator=trainer.discriminator, d_optimizer=trainer.d_optimizer)
