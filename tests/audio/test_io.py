@@ -6,7 +6,7 @@ import soundfile as sf
 
 from ser_synth.audio import check_audio, load_audio, normalize, save_audio
 from ser_synth.audio.config import AudioConfig
-from ser_synth.exceptions import AudioError, AudioFileNotFoundError, AudioFormatError, ConfigError, SilentAudioWarning, SerSynthError
+from ser_synth.exceptions import AudioError, AudioFileNotFoundError, AudioFormatError, ConfigError, OutputPathError, SilentAudioWarning, SerSynthError
 from tests.conftest import RAVDESS_RAW, needs_ravdess_raw, tone, write_wav
 
 
@@ -109,7 +109,7 @@ def test_save_audio_atomic_roundtrip(tmp_path):
     path = save_audio(tmp_path / "x.wav", y, 8000)
     assert not list(tmp_path.glob(".*tmp"))
     assert np.allclose(load_audio(path, sample_rate=8000), y, atol=1e-3)
-    with pytest.raises(ConfigError, match="it is a folder"):
+    with pytest.raises(OutputPathError, match="it is a folder"):
         save_audio(tmp_path, y, 8000)
     with pytest.raises(ConfigError, match=r"'.*new/x\.mp4': the name must end in \.wav, \.flac or \.ogg"):
         save_audio(tmp_path / "new" / "x.mp4", y, 8000)
