@@ -303,7 +303,6 @@ def _report(summary: dict, settings: dict, syn, out: Path, quick: bool) -> Path:
 
 
 if __name__ == "__main__":
-    from ser_synth.cli import import_tensorflow_quietly, report_user_errors
+    from ser_synth.cli import report_user_errors
 
-    import_tensorflow_quietly()  # TensorFlow's start-up lines would bury progress and errors
     raise SystemExit(report_user_errors(main, prog=Path(__file__).name))

@@ -402,9 +402,11 @@ def import_tensorflow_quietly() -> None:
 
 
 def report_user_errors(fn, *args, prog: str = "ser-synth") -> int:
-    """``fn(*args)``, with a :class:`SerSynthError` turned into one line on stderr and exit
-    status 2 (the command line contract; the example scripts use it too)."""
+    """``fn(*args)`` under the command line contract (the example scripts use it too):
+    TensorFlow imported quietly first, and a :class:`SerSynthError` turned into one line on
+    stderr and exit status 2."""
     try:
+        import_tensorflow_quietly()
         return fn(*args)
     except SerSynthError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -415,12 +417,7 @@ def report_user_errors(fn, *args, prog: str = "ser-synth") -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-
-    def run(args):
-        import_tensorflow_quietly()
-        return args.func(args)
-
-    return report_user_errors(run, args)
+    return report_user_errors(args.func, args)
 
 
 if __name__ == "__main__":
