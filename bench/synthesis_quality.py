@@ -11,7 +11,8 @@ F0's harmonics for a model with a pitch head: what synthesis uses) and, against 
 head's magnitude, through the mel bottleneck (mel pseudo-inverse, the path the
 linear head replaces). The shipped ``core4`` and ``ravdess8`` recognizers (trained on real
 speech only) then say which emotion they hear: accuracy and confusion, for each model and for
-the rule-based references themselves. Models that also learned real actors' voices are heard
+the rule-based references themselves. ``duration_ratio`` is generated / reference speaking
+time; ``short_texts`` repeats it (and MCD) on one- and two-word texts (``SHORT_TEXTS``). Models that also learned real actors' voices are heard
 a second time speaking the same new sentences in those voices (``heard_as_intended_actor_voices``).
 """
 
@@ -23,6 +24,10 @@ import _common
 import numpy as np
 
 CORE4 = ["neutral", "happy", "sad", "angry"]
+# one- and two-word texts whose words no corpus phrase or sentence uses, and "Hi" (in the
+# phrases) as users type it, without a full stop
+SHORT_TEXTS = ["Hey.", "Sure.", "Fine.", "Great!", "Never.", "Maybe.", "Enough!", "Hurry up!", "Goodbye.", "Cheers.",
+               "Help!", "Listen.", "Hi"]
 
 
 def _heard(recs, waves, labels) -> dict:
@@ -83,6 +88,8 @@ def main():
             "griffin_lim_sc": float(np.mean(sc)), "griffin_lim_sc_through_mel": float(np.mean(sc_mel)),
             "heard_as_intended": _heard(recs, waves, labels),
         }
+        short = reference_quality(syn, SHORT_TEXTS, emotions=CORE4, profiles=args.profiles, references=refs)
+        result["models"][path]["short_texts"] = {k: short[k] for k in ("n", "duration_ratio", "duration_ratio_min", "mcd_db")}
         actors = [s for s in syn.speakers_ if s not in SPEAKERS]
         if actors:
             a_items = [(t, actors[i % len(actors)], e) for i, (t, _, e) in enumerate(items)]
@@ -91,7 +98,7 @@ def main():
             result["models"][path]["heard_as_intended_actor_voices"] = _heard(recs, a_waves, labels)
             result["models"][path]["actor_voices"] = actors
         print(path, {k: v for k, v in result["models"][path].items() if k != "heard_as_intended"}, flush=True)
-    ref_items = list(refs)
+    ref_items = [k for k in refs if k[0] in texts]
     result["rule_based_references"] = {"n": len(ref_items), "heard_as_intended": _heard(recs, [refs[k][0] for k in ref_items], [k[2] for k in ref_items])}
     result["environment"] = _common.environment()
     _common.write(result, args.json)

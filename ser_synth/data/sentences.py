@@ -53,16 +53,27 @@ COUNTS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"
 HOURS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 
 
+# Short things people type (greetings, answers, calls): without them a model trained on
+# sentences alone squeezes a one-word text into a few frames. Kept free of the words in
+# bench/synthesis_quality.py's unseen short texts ("Hey.", "Sure.", "Maybe." ...).
+_PHRASE_TEMPLATES = [
+    "Hello.", "Hi.", "Hi, {name}.", "Yes.", "No.", "Okay.", "Thanks.", "Thank you.", "Good morning.", "Good night.",
+    "Really?", "Why?", "Why not?", "Come here!", "Wait!", "Stop it.", "Not now.", "I know.", "Of course.", "Oh no!",
+    "Well done.", "Sorry.", "Please.", "{name}!", "{name}?", "Where?", "What is it?", "Look!", "Go away.", "{adj}.",
+    "So {adj}!", "It is {adj}.", "{inf} it.", "{inf} {thing}!", "Not {thing}!", "{thing}?", "{name}, come here.",
+    "See you {time}.", "{count} {plural}.", "At {hour}.", "Yes, {name}.", "No, {person}.",
+]
+
+
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def generate_sentences(n: int, *, seed: int = 0) -> list[str]:
-    """``n`` distinct sentences (statements, questions), deterministic for ``seed``."""
+def _generate(templates: list[str], n: int, seed: int, what: str) -> list[str]:
     if not isinstance(n, int) or n < 0:
         from ser_synth.exceptions import ConfigError
 
-        raise ConfigError(f"generate_sentences needs a non-negative int n, got {n!r}")
+        raise ConfigError(f"{what} needs a non-negative int n, got {n!r}")
     rng = np.random.default_rng(seed)
     out, seen = [], set()
     pick = lambda xs: xs[int(rng.integers(len(xs)))]  # noqa: E731
@@ -70,7 +81,7 @@ def generate_sentences(n: int, *, seed: int = 0) -> list[str]:
     while len(out) < n and attempts < 50 * n + 100:
         attempts += 1
         name = pick(NAMES)
-        s = pick(_TEMPLATES).format(
+        s = pick(templates).format(
             person=pick(PEOPLE), name=name, name2=pick([x for x in NAMES if x != name]), thing=pick(THINGS),
             place=pick(PLACES), time=pick(TIMES), past=pick(VERBS_PAST), inf=pick(VERBS_INF), adj=pick(ADJECTIVES),
             subject=pick(SUBJECTS), count=pick(COUNTS), plural=pick(PLURALS), hour=pick(HOURS))
@@ -79,3 +90,14 @@ def generate_sentences(n: int, *, seed: int = 0) -> list[str]:
             seen.add(s)
             out.append(s)
     return out
+
+
+def generate_sentences(n: int, *, seed: int = 0) -> list[str]:
+    """``n`` distinct sentences (statements, questions), deterministic for ``seed``."""
+    return _generate(_TEMPLATES, n, seed, "generate_sentences")
+
+
+def generate_phrases(n: int, *, seed: int = 0) -> list[str]:
+    """``n`` distinct short texts of one to four words ("Yes.", "Hi, Anna.", "So cold!"),
+    deterministic for ``seed``; fewer when the templates run out of distinct ones."""
+    return _generate(_PHRASE_TEMPLATES, n, seed, "generate_phrases")

@@ -143,6 +143,9 @@ class SyntheticCorpusConfig(DictConfig):
     Parameters
     ----------
     n_sentences : int
+    n_phrases : int
+        Short texts of one to four words (:func:`~ser_synth.data.sentences.generate_phrases`)
+        spoken like the sentences; a model that never heard one squeezes "Hi" into 40 ms.
     emotions : tuple of str
     speakers : tuple of str
         Keys of :data:`SPEAKERS`.
@@ -158,6 +161,7 @@ class SyntheticCorpusConfig(DictConfig):
     """
 
     n_sentences: int = 60
+    n_phrases: int = 0
     emotions: tuple[str, ...] = SYNTHETIC_EMOTIONS
     speakers: tuple[str, ...] = tuple(SPEAKERS)
     intensities: tuple[float, ...] = (0.5, 1.0)
@@ -169,6 +173,8 @@ class SyntheticCorpusConfig(DictConfig):
     def __post_init__(self):
         if not isinstance(self.n_sentences, int) or self.n_sentences <= 0:
             raise ConfigError(f"SyntheticCorpusConfig.n_sentences must be a positive int, got {self.n_sentences!r}")
+        if not isinstance(self.n_phrases, int) or isinstance(self.n_phrases, bool) or self.n_phrases < 0:
+            raise ConfigError(f"SyntheticCorpusConfig.n_phrases must be a non-negative int, got {self.n_phrases!r}")
         object.__setattr__(self, "emotions", tuple(canonical_emotion(e) for e in self.emotions))
         bad = [e for e in self.emotions if e not in NAIVE_PROFILES]
         if bad or not self.emotions:
@@ -187,7 +193,10 @@ class SyntheticCorpusConfig(DictConfig):
     def key(self) -> str:
         """Short hash naming the cache folder (changes with the config and the profiles)."""
         profiles = profile_table(self.profiles)
-        blob = json.dumps({"config": self.to_dict(), "profiles": {k: dataclasses.asdict(v) for k, v in profiles.items()},
+        config = self.to_dict()
+        if not self.n_phrases:  # corpora rendered before the field existed keep their folder
+            del config["n_phrases"]
+        blob = json.dumps({"config": config, "profiles": {k: dataclasses.asdict(v) for k, v in profiles.items()},
                            "format": FORMAT_VERSION}, sort_keys=True)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
@@ -264,15 +273,16 @@ def default_cache_dir() -> Path:
 
 
 def _plan(config: SyntheticCorpusConfig) -> list[dict]:
-    from ser_synth.data.sentences import generate_sentences
+    from ser_synth.data.sentences import generate_phrases, generate_sentences
 
-    sentences = generate_sentences(config.n_sentences, seed=config.seed)
+    texts = [(f"s{config.seed}-{i:05d}", t) for i, t in enumerate(generate_sentences(config.n_sentences, seed=config.seed))]
+    texts += [(f"p{config.seed}-{i:05d}", t) for i, t in enumerate(generate_phrases(config.n_phrases, seed=config.seed))]
     items = []
-    for i, text in enumerate(sentences):
+    for i, (text_id, text) in enumerate(texts):
         speaker = config.speakers[i % len(config.speakers)]
         for emotion in config.emotions:
             for intensity in ((1.0,) if emotion == "neutral" else config.intensities):
-                items.append({"text": text, "text_id": f"s{config.seed}-{i:05d}", "speaker": speaker, "emotion": emotion,
+                items.append({"text": text, "text_id": text_id, "speaker": speaker, "emotion": emotion,
                               "intensity": intensity})
     return items
 

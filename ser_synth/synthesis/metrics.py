@@ -102,7 +102,9 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     dict
         ``n``, ``mcd_db``, ``f0_rmse_hz``, ``gv_ratio``, ``voiced_fraction`` (pYIN's share of
         voiced frames in the generated speech) and ``reference_voiced_fraction``,
-        ``synthesis_seconds`` (and, with
+        ``synthesis_seconds``, ``duration_ratio`` (median over utterances of generated / reference
+        speaking time, leading and trailing silence trimmed at 30 dB) and ``duration_ratio_min``
+        (and, with
         ``return_audio``, ``(result, items, waves, mels)``; items are (text, speaker, emotion)).
     """
     import time
@@ -110,6 +112,7 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     import tensorflow as tf
 
     from ser_synth.audio.frontend import LogMelSpectrogram
+    from ser_synth.audio.io import trim_silence
     from ser_synth.data.synthetic import SPEAKERS, render_emotional
     from ser_synth.exceptions import DataError
 
@@ -137,4 +140,7 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
               "gv_ratio": gv_ratio([refs[k][1] for k in items], mels),
               "voiced_fraction": float(np.mean([np.isfinite(b).mean() for _, b in tracks])),
               "reference_voiced_fraction": float(np.mean([np.isfinite(a).mean() for a, _ in tracks]))}
+    # speaking time without the leading and trailing silence, which the two renderers pad differently
+    ratios = [len(trim_silence(y)) / len(trim_silence(refs[k][0])) for k, y in zip(items, waves)]
+    result.update(duration_ratio=float(np.median(ratios)), duration_ratio_min=float(np.min(ratios)))
     return (result, items, waves, mels) if return_audio else result

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ser_synth.data import read_corpus
-from ser_synth.data.sentences import generate_sentences
+from ser_synth.data.sentences import generate_phrases, generate_sentences
 from ser_synth.data.synthetic import (NAIVE_PROFILES, ProsodyProfile, SyntheticCorpusConfig, parse_synthetic_spec,
                                       render_emotional, synthetic_corpus)
 from ser_synth.exceptions import ConfigError, DataError
@@ -20,6 +20,15 @@ def test_sentences_are_seeded_distinct_and_varied():
     assert len(set(a)) == 300
     assert sum(s.endswith("?") for s in a) > 20
     assert len({w for s in a for w in s.lower().split()}) > 150
+
+
+def test_phrases_are_short_seeded_and_distinct_from_the_sentences():
+    a = generate_phrases(40, seed=0)
+    assert a == generate_phrases(40, seed=0) and a != generate_phrases(40, seed=1)
+    assert len(set(a)) == 40 and all(1 <= len(p.split()) <= 4 for p in a)
+    assert not set(a) & set(generate_sentences(300, seed=0))
+    with pytest.raises(ConfigError, match="generate_phrases needs a non-negative int n, got -1"):
+        generate_phrases(-1)
 
 
 def test_profile_blend_endpoints_and_validation():
@@ -98,6 +107,20 @@ def test_corpus_is_cached_parallel_and_deterministic(tmp_path):
     two = synthetic_corpus(breathy, cache_dir=tmp_path / "b", verbose=0)
     for x, y in zip(one, two):
         np.testing.assert_array_equal(sf.read(x.path)[0], sf.read(y.path)[0])
+
+
+def test_phrases_join_the_corpus_without_moving_the_sentences(tmp_path, monkeypatch):
+    monkeypatch.setenv("SER_SYNTH_CACHE", str(tmp_path))
+    base = dict(n_sentences=2, emotions=("neutral", "sad"), speakers=("espeak/m1",), intensities=(1.0,), sample_rate=8000)
+    # a corpus without phrases keeps the folder (and so the cache) it had before the option existed
+    assert SyntheticCorpusConfig(**base).key() == SyntheticCorpusConfig(**base, n_phrases=0).key()
+    assert SyntheticCorpusConfig(**base).key() != SyntheticCorpusConfig(**base, n_phrases=3).key()
+    recs = read_corpus("synthetic:n_sentences=2,n_phrases=3,emotions=neutral+sad,speakers=espeak/m1,intensities=1.0,sample_rate=8000")
+    texts = sorted({(r.text_id, r.text) for r in recs})
+    assert len(recs) == 10 and [t for t, _ in texts] == ["p0-00000", "p0-00001", "p0-00002", "s0-00000", "s0-00001"]
+    assert [x for _, x in texts] == generate_phrases(3) + generate_sentences(2)
+    with pytest.raises(ConfigError, match="n_phrases must be a non-negative int, got -2"):
+        SyntheticCorpusConfig(n_phrases=-2)
 
 
 def test_spec_string(tmp_path, monkeypatch):

@@ -81,6 +81,12 @@ def test_reference_quality_against_rule_based_rendering(syn):
     # a trained model is near its rule-based references, far nearer than the references are to another voice's
     assert 2.0 < q["mcd_db"] < 7.0 and 0.3 < q["gv_ratio"] < 1.5 and np.isfinite(q["f0_rmse_hz"])
     assert 0 < q["voiced_fraction"] <= 1 and 0 < q["reference_voiced_fraction"] <= 1
+    # speaking time: sentences come out near the references' length (the shipped model: 0.87)
+    from ser_synth.audio.io import trim_silence
+
+    ratios = [len(trim_silence(w)) / len(trim_silence(refs[k][0])) for k, w in zip(items, waves)]
+    assert q["duration_ratio"] == pytest.approx(np.median(ratios)) and q["duration_ratio_min"] == pytest.approx(min(ratios))
+    assert 0.6 < q["duration_ratio_min"] <= q["duration_ratio"] < 1.4
     with pytest.raises(DataError, match="needs espeak-ng voices"):
         reference_quality(syn, texts, emotions=["sad"], speakers=["ravdess/01"])
 
