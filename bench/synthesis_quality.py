@@ -12,8 +12,8 @@ head's magnitude, through the mel bottleneck (mel pseudo-inverse, the path the
 linear head replaces). The shipped ``core4`` and ``ravdess8`` recognizers (trained on real
 speech only) then say which emotion they hear: accuracy and confusion, for each model and for
 the rule-based references themselves. ``duration_ratio`` is generated / reference speaking
-time; ``short_texts`` repeats it (and MCD) on one- and two-word texts (``SHORT_TEXTS``). Models that also learned real actors' voices are heard
-a second time speaking the same new sentences in those voices (``heard_as_intended_actor_voices``).
+time; ``short_texts`` repeats it (and MCD) on one- and two-word texts (``SHORT_TEXTS``).
+Models that also learned real actors' voices are heard a second time speaking the same new sentences in those voices (``heard_as_intended_actor_voices``).
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ class SyntheticCorpusConfig(DictConfig):
     n_sentences : int
     n_phrases : int
         Short texts of one to four words (:func:`~ser_synth.data.sentences.generate_phrases`)
-        spoken like the sentences; a model that never heard one squeezes "Hi" into 40 ms.
+        spoken like the sentences. A model that heard none squeezes "Hi" into 40 ms; phrases
+        fix the words they contain, not new short words.
     emotions : tuple of str
     speakers : tuple of str
         Keys of :data:`SPEAKERS`.
