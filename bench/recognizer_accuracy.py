@@ -1,10 +1,13 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
-        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb]
+        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
+  With ``--fusion``, each fold also fits a ``ProsodicRecognizer`` on the same training actors and
+  scores it alone and fused with the CRNN (``fusion``: mean of log-probabilities, equal weights,
+  the rule fixed before the first run; ``fusion_mean``: mean of probabilities).
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
 - ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
   (other corpus, language and speakers).
@@ -39,7 +42,7 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
 
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
-            extra_train: list[str] | None = None) -> dict:
+            extra_train: list[str] | None = None, fusion: bool = False) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
@@ -54,6 +57,10 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
     classes = sorted({r.emotion for r in records})
     extra = read_corpora(extra_train, emotions=classes) if extra_train else []
+    if fusion:
+        from ser_synth.recognition import ProsodicRecognizer
+
+        features = dict(zip((r.path for r in records), ProsodicRecognizer(verbose=1).features(records)))
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:
@@ -70,6 +77,15 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
         fold = {**_summary(evaluation_report(y, probs[0], classes, spk)), "test_speakers": split.test_speakers,
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
+        if fusion:
+            prosodic = ProsodicRecognizer().fit_features([features[r.path] for r in split.train], [r.emotion for r in split.train])
+            p_pros = prosodic.proba_from_features([features[r.path] for r in test])[:, [prosodic.classes_.tolist().index(c) for c in classes]]
+            p_crnn = np.mean(probs, axis=0)
+            fused = {"prosodic": p_pros, "fusion": np.exp((np.log(p_crnn + 1e-9) + np.log(p_pros + 1e-9)) / 2), "fusion_mean": (p_crnn + p_pros) / 2}
+            for name, p in fused.items():
+                fold[f"{name}_uar"] = evaluation_report(y, p / p.sum(1, keepdims=True), classes, spk)["uar"]
+            print(f"fold {i + 1}/{folds}: prosodic {fold['prosodic_uar']:.3f}, fused with the CRNN {fold['fusion_uar']:.3f} "
+                  f"(mean of probabilities {fold['fusion_mean_uar']:.3f})", flush=True)
         if members > 1:
             fold["member_uar"] = single
             fold["ensemble_uar"] = [evaluation_report(y, np.mean(probs[:m], axis=0), classes, spk)["uar"] for m in range(1, members + 1)]
@@ -83,6 +99,11 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
            "uar_speaker_adapted_mean": float(np.mean([f["uar_speaker_adapted"] for f in out])), "speaker_disjoint": True, "actors": "01-18",
            "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
            "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else []}
+    if fusion:
+        for name in ("prosodic", "fusion", "fusion_mean"):
+            v = [f[f"{name}_uar"] for f in out]
+            res[f"{name}_uar_mean"], res[f"{name}_uar_sd"] = float(np.mean(v)), float(np.std(v, ddof=1))
+        res["fusion_rule"] = "CRNN (mean over members) and prosodic log-probabilities averaged with equal weights"
     if members > 1:
         ens = np.array([f["ensemble_uar"] for f in out])
         res["members"] = members
@@ -133,6 +154,7 @@ def main():
     ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv only)")
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
+    ap.add_argument("--fusion", action="store_true", help="cv: also score a prosodic classifier per fold, alone and fused with the CRNN")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
         raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
@@ -145,7 +167,7 @@ def main():
         if p == "cv":
             only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
-            result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra)
+            result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion)
         else:
             result[p] = {"shipped": part_shipped, "cross": part_cross}[p]()
     _common.write(result, args.json)

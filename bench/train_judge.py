@@ -41,7 +41,6 @@ def main():
     name = "judge4v" if args.vocoder_augment else "judge4"
     out = Path(args.out or ROOT / "ser_synth" / "pretrained" / name)
 
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
     from ser_synth.data import read_corpora
@@ -69,10 +68,9 @@ def main():
         for tr, te in GroupKFold(6).split(y, y, groups):
             Xtr = np.concatenate([feats[c][tr] for c in CONDITIONS]) if args.vocoder_augment else feats["recorded"][tr]
             ytr = np.tile(y[tr], len(Xtr) // len(tr))
-            mean, scale = Xtr.mean(0), np.maximum(Xtr.std(0), 1e-6)
-            clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000).fit((Xtr - mean) / scale, ytr)
+            fold = ProsodicRecognizer(C=C).fit_features(Xtr, ytr)
             for c in CONDITIONS:
-                proba[c][te] = clf.predict_proba((feats[c][te] - mean) / scale)
+                proba[c][te] = fold.proba_from_features(feats[c][te])
         cv[C] = {c: evaluation_report(list(y), proba[c], sorted(CORE4), list(groups)) for c in CONDITIONS}
         print(f"C={C}: speaker-grouped CV UAR recorded {cv[C]['recorded']['uar']:.3f}, "
               f"vocoded {cv[C]['vocoded']['uar']:.3f}", flush=True)

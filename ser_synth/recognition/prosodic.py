@@ -144,8 +144,6 @@ class ProsodicRecognizer(ClassifierMixin):
 
     def fit(self, X: Sequence[Utterance], y: Sequence[str] | None = None) -> "ProsodicRecognizer":
         """Fit on records (labels from them) or on inputs + ``y``. Returns self."""
-        from sklearn.linear_model import LogisticRegression
-
         X = as_inputs(X)
         if y is None:
             if not all(isinstance(r, Utterance) for r in X):
@@ -157,13 +155,25 @@ class ProsodicRecognizer(ClassifierMixin):
         waves = self.waveforms(X)
         if self.vocoder_augment:
             waves, y = waves + self.waveforms(self.vocoded(waves)), np.concatenate([y, y])
-        F = np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves])
+        self.fit_features(np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves]), y)
+        self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
+        return self
+
+    def fit_features(self, F: np.ndarray, y: Sequence[str]) -> "ProsodicRecognizer":
+        """Fit on precomputed :meth:`features` ``[n, FEATURE_DIM]`` and their labels (for
+        cross-validation that computes each utterance's features once). Returns self."""
+        from sklearn.linear_model import LogisticRegression
+
+        F, y = np.asarray(F, np.float32), np.asarray(list(y), dtype=str)
+        if F.ndim != 2 or F.shape[1] != FEATURE_DIM or len(F) != len(y) or len(set(y)) < 2:
+            raise DataError(f"fit_features() needs features [n, {FEATURE_DIM}] with one label each and >= 2 classes; "
+                            f"got shape {F.shape}, {len(y)} labels {sorted(set(y))}")
         self.mean_, self.scale_ = F.mean(0), np.maximum(F.std(0), 1e-6)
         clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
         clf.fit((F - self.mean_) / self.scale_, y)
         self.classes_ = clf.classes_.astype(str)
         self.coef_, self.intercept_ = clf.coef_, clf.intercept_
-        self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
+        self.train_speakers_ = []
         return self
 
     def _check_fitted(self):

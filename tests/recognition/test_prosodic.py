@@ -48,6 +48,20 @@ def test_fit_predict_save_load(tiny_audio_config, tmp_path):
     assert rep["n"] == 12 and rep["n_excluded"] == 1 and not rep["speaker_disjoint"]
 
 
+def test_fit_features_is_fit_on_precomputed_features(tiny_audio_config):
+    X = _clips(6, 120, 0.3, 0) + _clips(6, 300, 0.05, 10)
+    y = ["sad"] * 6 + ["angry"] * 6
+    direct = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
+    F = direct.features(X)
+    again = ProsodicRecognizer(audio_config=tiny_audio_config).fit_features(F, y)
+    np.testing.assert_allclose(again.proba_from_features(F), direct.predict_proba(X), atol=1e-6)
+    assert again.classes_.tolist() == direct.classes_.tolist()
+    with pytest.raises(DataError, match=rf"features \[n, {FEATURE_DIM}\].*got shape \(12, 3\)"):
+        ProsodicRecognizer().fit_features(F[:, :3], y)
+    with pytest.raises(DataError, match=r"got shape \(12, 60\), 12 labels \['sad'\]"):
+        ProsodicRecognizer().fit_features(F, ["sad"] * 12)
+
+
 def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_config, tmp_path, monkeypatch):
     X = _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)
     y = ["sad"] * 4 + ["angry"] * 4
