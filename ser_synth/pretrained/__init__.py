@@ -7,7 +7,7 @@ from pathlib import Path
 from ser_synth.exceptions import ModelError
 
 _ROOT = Path(__file__).resolve().parent
-_MODEL_FILES = ("model.keras", "prosodic.json")  # Keras models; the prosodic judge's weights
+_MODEL_FILES = ("model.keras", "prosodic.json", "fusion.json")  # Keras models; prosodic weights; a late fusion of others
 
 
 def _is_model(path: Path) -> bool:

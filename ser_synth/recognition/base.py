@@ -44,7 +44,7 @@ def all_paths_or_records(X: list) -> bool:
 
 
 class ClassifierMixin:
-    """``predict`` and ``score`` for a facade with ``predict_proba``, ``classes_`` and ``_check_fitted``."""
+    """``predict``, ``score`` and ``evaluate`` for a facade with ``predict_proba``, ``classes_`` and ``_check_fitted``."""
 
     def predict(self, X) -> np.ndarray:
         """Most probable emotion per input, shape ``(n,)``."""
@@ -72,3 +72,15 @@ class ClassifierMixin:
         if unknown:
             raise DataError(f"labels {unknown} are not among this recognizer's classes {self.classes_.tolist()}")
         return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def evaluate(self, records, *, speaker_adapt: bool = False) -> dict:
+        """Full report on records (see :func:`ser_synth.recognition.metrics.evaluate_records`).
+
+        Records whose emotion is not in ``classes_`` are left out; ``n_excluded`` counts them.
+        ``speaker_adapt`` corrects each speaker's probabilities with their other utterances
+        (:func:`~ser_synth.recognition.metrics.speaker_prior_correction`).
+        """
+        from ser_synth.recognition.metrics import evaluate_records
+
+        self._check_fitted()
+        return evaluate_records(self, list(records), speaker_adapt=speaker_adapt)

@@ -195,12 +195,6 @@ class ProsodicRecognizer(ClassifierMixin):
         p = np.exp(z)
         return p / p.sum(1, keepdims=True)
 
-    def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
-        """Report on records whose emotion is in ``classes_`` (see ``evaluate_records``)."""
-        from ser_synth.recognition.metrics import evaluate_records
-
-        self._check_fitted()
-        return evaluate_records(self, list(records), speaker_adapt=speaker_adapt)
 
     def save(self, path: str | Path) -> Path:
         """Write ``prosodic.json`` (config + weights) atomically into folder ``path``."""

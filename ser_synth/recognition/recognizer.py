@@ -196,17 +196,6 @@ class EmotionRecognizer(ClassifierMixin):
             self._predict_fn = make_predict_fn(self.model_)
         return self._predict_fn(self._waveforms(X))
 
-    def evaluate(self, records: Sequence[Utterance], *, speaker_adapt: bool = False) -> dict:
-        """Full report on records (see :func:`ser_synth.recognition.metrics.evaluate_records`).
-
-        Records whose emotion is not in ``classes_`` are left out; ``n_excluded`` counts them.
-        ``speaker_adapt`` corrects each speaker's probabilities with their other utterances
-        (:func:`~ser_synth.recognition.metrics.speaker_prior_correction`).
-        """
-        from ser_synth.recognition.metrics import evaluate_records
-
-        self._check_fitted()
-        return evaluate_records(self, list(records), speaker_adapt=speaker_adapt)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> Path:

@@ -182,5 +182,6 @@ def export_model(name_or_dir: str | Path, out: str | Path, *, version: int | Non
         from ser_synth.recognition import EmotionRecognizer
 
         return export_recognizer(EmotionRecognizer.load(path), out, version=version)
-    raise ModelError(f"{str(name_or_dir)!r} is neither a saved recognizer nor a saved synthesizer (the prosodic judge is not a TF model)")
+    raise ModelError(f"{str(name_or_dir)!r} is neither a saved recognizer nor a saved synthesizer (the prosodic judge, and a "
+                     "fusion with it, are not TF models: export the CRNN member)")
 

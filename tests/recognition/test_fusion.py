@@ -1,0 +1,58 @@
+"""FusionRecognizer: geometric-mean late fusion, sklearn contract, save/load, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
+from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer, load_recognizer
+from tests.conftest import toy_emotion_set
+
+
+@pytest.fixture(scope="module")
+def members():
+    from ser_synth.audio.config import AudioConfig
+
+    cfg = AudioConfig(sample_rate=8000, n_fft=256, win_length=200, hop_length=80, n_mels=16, n_mfcc=13)
+    waves, labels, _ = toy_emotion_set()
+    # two members that disagree in confidence: a weakly and a strongly regularised classifier
+    return [ProsodicRecognizer(audio_config=cfg, C=c).fit(waves, labels) for c in (0.01, 5.0)]
+
+
+def test_fused_probabilities_are_the_weighted_geometric_mean(members):
+    waves, labels, _ = toy_emotion_set(n_per_class=3)
+    fused = FusionRecognizer(members, weights=[1, 3])
+    assert fused.weights == [0.25, 0.75] and fused.classes_.tolist() == ["angry", "sad"]
+    a, b = (m.predict_proba(waves) for m in members)
+    expected = a ** 0.25 * b ** 0.75
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(fused.predict_proba(waves), expected, rtol=1e-5)
+    assert fused.score(waves, labels) == 1.0 and fused.predict(waves).tolist() == labels
+
+
+def test_save_load_round_trip(members, tmp_path):
+    waves, _, _ = toy_emotion_set(n_per_class=2)
+    fused = FusionRecognizer(members)
+    fused.save(tmp_path / "fused")
+    assert sorted(p.name for p in (tmp_path / "fused").iterdir()) == ["fusion.json", "member_0", "member_1"]
+    back = load_recognizer(tmp_path / "fused")
+    assert isinstance(back, FusionRecognizer) and back.weights == [0.5, 0.5]
+    np.testing.assert_allclose(back.predict_proba(waves), fused.predict_proba(waves), rtol=1e-6)
+
+
+def test_errors(members, tmp_path):
+    with pytest.raises(ConfigError, match="at least two recognizers"):
+        FusionRecognizer(members[:1])
+    with pytest.raises(ConfigError, match=r"weights must be 2 positive numbers, got \[1, 0\]"):
+        FusionRecognizer(members, weights=[1, 0])
+    with pytest.raises(NotFittedError, match="member 1 \\(ProsodicRecognizer\\) is not fitted"):
+        FusionRecognizer([members[0], ProsodicRecognizer()]).predict([np.zeros(800, np.float32)])
+    other = ProsodicRecognizer(audio_config=members[0].audio_config).fit(*toy_emotion_set()[:1], ["happy", "sad"] * 12)
+    with pytest.raises(DataError, match="must share their classes"):
+        FusionRecognizer([members[0], other]).predict_proba([np.zeros(800, np.float32)])
+    with pytest.raises(ModelError, match="not TF models"):
+        from ser_synth.serving import export_model
+
+        FusionRecognizer(members).save(tmp_path / "fused")
+        export_model(tmp_path / "fused", tmp_path / "export")
