@@ -86,11 +86,18 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
         f"`ravdess8` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
         "Reproduce: `python bench/fusion.py`.",
     ]
+    summary = None
     if cv:
-        folds = " / ".join(f"{f['fusion_uar']:.3f}" for f in cv["folds"])
-        lines.append(f"- The same recipe in {len(cv['folds'])}-fold leave-actors-out CV on actors 01-18 (one CRNN per fold): UAR "
-                     f"{cv['fusion_uar_mean']:.3f} ± {cv['fusion_uar_sd']:.3f} (per fold {folds}), against {cv['uar_mean']:.3f} ± "
-                     f"{cv['uar_sd']:.3f} for the CRNN alone and {cv['prosodic_uar_mean']:.3f} for the prosodic classifier alone. "
+        folds = cv["folds"]
+        stat = lambda key: (np.mean([f[key] for f in folds]), np.std([f[key] for f in folds], ddof=1))  # noqa: E731
+        (fu, fs), (cu, cs), (pu, _) = stat("fusion_uar"), stat("uar"), stat("prosodic_uar")
+        summary = {"folds": cv.get("partial", "all folds"), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
+                   "crnn_uar_sd": cs, "prosodic_uar_mean": pu, "per_fold": [{k: f[k] for k in ("test_speakers", "uar", "prosodic_uar", "fusion_uar")} for f in folds]}
+        actors = "; ".join(" ".join(s[-2:] for s in f["test_speakers"]) for f in folds)
+        per_fold = " / ".join(f"{f['fusion_uar']:.3f}" for f in folds)
+        lines.append(f"- The same recipe in leave-actors-out CV on actors 01-18 (one CRNN per fold; {cv.get('partial', 'all folds')}, "
+                     f"test actors {actors}): UAR {fu:.3f} ± {fs:.3f} (per fold {per_fold}), against {cu:.3f} ± {cs:.3f} for the CRNN alone and "
+                     f"{pu:.3f} for the prosodic classifier alone. "
                      "Reproduce: `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`.")
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
@@ -100,7 +107,7 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
                                                      "members": ["ravdess8", "member_1"], "weights": [0.5, 0.5]}))
         (tmp / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
         write_json({"held_out": {k: {"uar": v["uar"], "wa": v["wa"]} for k, v in m.items()}, "test_speakers": result["test_speakers"],
-                    "cv": {k: cv[k] for k in ("uar_mean", "uar_sd", "fusion_uar_mean", "fusion_uar_sd", "prosodic_uar_mean")} if cv else None},
+                    "cv": summary},
                    tmp / "metrics.json")
     print(f"shipped {SHIPPED}")
 

@@ -56,3 +56,23 @@ def test_errors(members, tmp_path):
 
         FusionRecognizer(members).save(tmp_path / "fused")
         export_model(tmp_path / "fused", tmp_path / "export")
+
+
+def test_shipped_fusion_of_ravdess8_and_a_prosodic_member():
+    from pathlib import Path
+
+    from ser_synth.pretrained import model_card
+    from ser_synth.recognition import EmotionRecognizer
+
+    fused = load_recognizer("ravdess8_fused")
+    assert [type(m).__name__ for m in fused.members] == ["EmotionRecognizer", "ProsodicRecognizer"]
+    crnn = EmotionRecognizer.pretrained("ravdess8")
+    assert fused.classes_.tolist() == sorted(crnn.classes_.tolist()) and fused.weights == [0.5, 0.5]
+    # both members trained on the recipe's actors; 17 and 18 stay unseen by either
+    assert fused.members[1].train_speakers_ == [f"ravdess/{i:02d}" for i in range(1, 17)]
+    assert not set(fused.train_speakers_) & {"ravdess/17", "ravdess/18"}
+    card = model_card("ravdess8_fused")
+    assert "UAR" in card and "non-commercial" in card and "not exported" in card
+    clip = sorted((Path(__file__).resolve().parents[2] / "data" / "emodb_cc0").glob("*.flac"))[0]
+    p = fused.predict_proba([clip])
+    assert p.shape == (1, 8) and p.sum() == pytest.approx(1.0, abs=1e-5)
