@@ -8,7 +8,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["ser_synth", "ser_synth.*"]),
-    package_data={"ser_synth": ["pretrained/*/*.keras", "pretrained/*/*.json", "pretrained/*/*.md", "serving/static/*.html"]},
+    package_data={"ser_synth": ["pretrained/*/*.keras", "pretrained/*/*.json", "pretrained/*/*/*.json", "pretrained/*/*.md", "serving/static/*.html"]},
     install_requires=[
         # not pinned to 2.16: the package runs on the newest TensorFlow without tensorflow-io
         "tensorflow>=2.16",
