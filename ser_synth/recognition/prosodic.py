@@ -151,7 +151,7 @@ class ProsodicRecognizer(ClassifierMixin):
             y = [r.emotion for r in X]
         y = np.asarray(list(y), dtype=str)
         if len(y) != len(X) or len(set(y)) < 2:
-            raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y))}")
+            raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y.tolist()))}")
         waves = self.waveforms(X)
         if self.vocoder_augment:
             waves, y = waves + self.waveforms(self.vocoded(waves)), np.concatenate([y, y])
@@ -167,7 +167,7 @@ class ProsodicRecognizer(ClassifierMixin):
         F, y = np.asarray(F, np.float32), np.asarray(list(y), dtype=str)
         if F.ndim != 2 or F.shape[1] != FEATURE_DIM or len(F) != len(y) or len(set(y)) < 2:
             raise DataError(f"fit_features() needs features [n, {FEATURE_DIM}] with one label each and >= 2 classes; "
-                            f"got shape {F.shape}, {len(y)} labels {sorted(set(y))}")
+                            f"got shape {F.shape}, {len(y)} labels {sorted(set(y.tolist()))}")
         self.mean_, self.scale_ = F.mean(0), np.maximum(F.std(0), 1e-6)
         clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
         clf.fit((F - self.mean_) / self.scale_, y)
