@@ -85,10 +85,13 @@ def export_recognizer(recognizer, out: str | Path, *, version: int | None = None
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
     def serving_default(waveform):
-        # check_audio's rules, as graph assertions (NaN would otherwise give confident garbage)
-        tf.debugging.assert_greater_equal(tf.shape(waveform)[1], cfg.min_samples,
-                                          message=f"waveform needs at least one analysis frame ({cfg.min_samples} samples) per row")
-        tf.debugging.assert_all_finite(waveform, message="waveform has NaN or inf samples")
+        # check_audio's rules, as graph assertions (NaN would otherwise give confident garbage);
+        # the model reads the input only after them, or its own error may come first
+        checks = [tf.debugging.assert_greater_equal(tf.shape(waveform)[1], cfg.min_samples,
+                                                    message=f"waveform needs at least one analysis frame ({cfg.min_samples} samples) per row"),
+                  tf.debugging.assert_all_finite(waveform, message="waveform has NaN or inf samples")]
+        with tf.control_dependencies(checks):
+            waveform = tf.identity(waveform)
         return predict(waveform)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="wav")])
@@ -134,20 +137,23 @@ def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = No
         # the Python facade's request checks, as graph assertions: a bad request fails with
         # its own message instead of an error from deep inside the model
         n = tf.shape(text)[0]
-        tf.debugging.assert_positive(n, message="empty batch: send at least one text")
+        checks = [tf.debugging.assert_positive(n, message="empty batch: send at least one text")]
         for other, name in ((emotion, "emotion"), (intensity, "intensity"), (speaker_ids, "speaker")):
-            tf.debugging.assert_equal(tf.shape(other)[0], n, message=f"{name} needs one entry per text")
+            checks.append(tf.debugging.assert_equal(tf.shape(other)[0], n, message=f"{name} needs one entry per text"))
         emo = emotions.lookup(tf.strings.lower(tf.strings.strip(emotion)))
-        tf.debugging.assert_non_negative(emo, message=emo_msg)
-        tf.debugging.assert_non_negative(speaker_ids, message=spk_msg)
-        # NaN fails these comparisons too
-        tf.debugging.assert_greater_equal(intensity, 0.0, message="intensity must be a number in [0, 1]")
-        tf.debugging.assert_less_equal(intensity, 1.0, message="intensity must be a number in [0, 1]")
-        tf.debugging.assert_greater_equal(iters, 0, message=iters_msg)
-        tf.debugging.assert_less_equal(iters, MAX_ITERATIONS, message=iters_msg)
         normalized = tf_normalize(text)
-        tf.debugging.Assert(tf.reduce_all(tf.strings.regex_full_match(normalized, ".*[a-z].*")),
-                            ["nothing speakable in a text (letters a-z and digits are read)"])
+        checks += [tf.debugging.assert_non_negative(emo, message=emo_msg),
+                   tf.debugging.assert_non_negative(speaker_ids, message=spk_msg),
+                   # NaN fails these comparisons too
+                   tf.debugging.assert_greater_equal(intensity, 0.0, message="intensity must be a number in [0, 1]"),
+                   tf.debugging.assert_less_equal(intensity, 1.0, message="intensity must be a number in [0, 1]"),
+                   tf.debugging.assert_greater_equal(iters, 0, message=iters_msg),
+                   tf.debugging.assert_less_equal(iters, MAX_ITERATIONS, message=iters_msg),
+                   tf.debugging.Assert(tf.reduce_all(tf.strings.regex_full_match(normalized, ".*[a-z].*")),
+                                       ["nothing speakable in a text (letters a-z and digits are read)"])]
+        # the model reads its inputs only after every check, or its own error may come first
+        with tf.control_dependencies(checks):
+            normalized, emo, intensity, speaker_ids, iters = (tf.identity(t) for t in (normalized, emo, intensity, speaker_ids, iters))
         tokens, _ = tf_encode(normalized, chars)
         out = model({"tokens": tokens, "emotion": emo, "intensity": intensity, "speaker": speaker_ids}, training=False)
         wave, lengths = render_waveform(out, cfg, iters)
