@@ -38,6 +38,7 @@ def main():
     from ser_synth.data import holdout_split, read_corpora
     from ser_synth.recognition import EmotionRecognizer
     from ser_synth.recognition.metrics import evaluation_report
+    from ser_synth.recognition.fusion import geometric_mean
     from ser_synth.recognition.prosodic import ProsodicRecognizer
 
     split = holdout_split(read_corpora([RAVDESS]), RECIPES["ravdess8"]["holdout"])
@@ -48,7 +49,7 @@ def main():
     prosodic = ProsodicRecognizer().fit(train)
     p_pros = prosodic.predict_proba(test)[:, [prosodic.classes_.tolist().index(c) for c in classes]]
     fused = {"crnn": p_crnn, "prosodic": p_pros,
-             "fused_log_mean": np.exp(0.5 * np.log(p_crnn + 1e-9) + 0.5 * np.log(p_pros + 1e-9)),
+             "fused_log_mean": geometric_mean([p_crnn, p_pros]),
              "fused_mean": 0.5 * (p_crnn + p_pros)}
     labels, speakers = [r.emotion for r in test], [r.speaker for r in test]
     result = {"train_speakers": split.train_speakers, "test_speakers": split.test_speakers, "n": len(test), "labels": classes,
@@ -65,7 +66,7 @@ def main():
 
 def ship(prosodic, result: dict, cv: dict | None) -> None:
     """``ser_synth/pretrained/ravdess8_fused``: fusion.json (shipped ``ravdess8`` + ``member_1``), card, metrics."""
-    from ser_synth.recognition.fusion import FORMAT_VERSION
+    from ser_synth.recognition.fusion import write_config
     from ser_synth.recognition.metrics import write_json
     from ser_synth.utils import atomic_directory
 
@@ -103,8 +104,7 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     with atomic_directory(SHIPPED) as tmp:
         prosodic.save(tmp / "member_1")
-        (tmp / "fusion.json").write_text(json.dumps({"format_version": FORMAT_VERSION, "kind": "FusionRecognizer",
-                                                     "members": ["ravdess8", "member_1"], "weights": [0.5, 0.5]}))
+        write_config(tmp, ["ravdess8", "member_1"], [0.5, 0.5])
         (tmp / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
         write_json({"held_out": {k: {"uar": v["uar"], "wa": v["wa"]} for k, v in m.items()}, "test_speakers": result["test_speakers"],
                     "cv": summary},

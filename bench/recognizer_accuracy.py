@@ -59,6 +59,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     extra = read_corpora(extra_train, emotions=classes) if extra_train else []
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
+        from ser_synth.recognition.fusion import geometric_mean
 
         features = dict(zip((r.path for r in records), ProsodicRecognizer(verbose=1).features(records)))
     out = []
@@ -81,7 +82,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             prosodic = ProsodicRecognizer().fit_features([features[r.path] for r in split.train], [r.emotion for r in split.train])
             p_pros = prosodic.proba_from_features([features[r.path] for r in test])[:, [prosodic.classes_.tolist().index(c) for c in classes]]
             p_crnn = np.mean(probs, axis=0)
-            fused = {"prosodic": p_pros, "fusion": np.exp((np.log(p_crnn + 1e-9) + np.log(p_pros + 1e-9)) / 2), "fusion_mean": (p_crnn + p_pros) / 2}
+            fused = {"prosodic": p_pros, "fusion": geometric_mean([p_crnn, p_pros]), "fusion_mean": (p_crnn + p_pros) / 2}
             for name, p in fused.items():
                 fold[f"{name}_uar"] = evaluation_report(y, p / p.sum(1, keepdims=True), classes, spk)["uar"]
             print(f"fold {i + 1}/{folds}: prosodic {fold['prosodic_uar']:.3f}, fused with the CRNN {fold['fusion_uar']:.3f} "

@@ -23,6 +23,21 @@ FORMAT_VERSION = 1
 _CONFIG_FILE = "fusion.json"
 
 
+def geometric_mean(probas: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:
+    """Rows of ``exp(sum_i w_i log p_i)``, renormalised; ``probas`` are ``[n, classes]`` with the
+    same column order, ``weights`` default equal (normalised to sum to 1)."""
+    w = np.ones(len(probas)) if weights is None else np.asarray(list(weights), float)
+    log_p = sum(wi / w.sum() * np.log(np.clip(p, 1e-9, 1.0)) for wi, p in zip(w, probas))
+    p = np.exp(log_p - log_p.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True)
+
+
+def write_config(folder: Path, members: Sequence[str], weights: Sequence[float]) -> None:
+    """``fusion.json`` in ``folder``: member entries (subfolders of it, or shipped names) and weights."""
+    (Path(folder) / _CONFIG_FILE).write_text(json.dumps({"format_version": FORMAT_VERSION, "kind": "FusionRecognizer",
+                                                         "members": list(members), "weights": list(weights)}))
+
+
 class FusionRecognizer(ClassifierMixin):
     """Geometric mean of member recognizers' ``predict_proba`` (renormalised).
 
@@ -84,12 +99,8 @@ class FusionRecognizer(ClassifierMixin):
         self._check_fitted()
         X = as_inputs(X)
         classes = self.classes_.tolist()
-        log_p = 0.0
-        for m, w in zip(self.members, self.weights):
-            order = [m.classes_.tolist().index(c) for c in classes]
-            log_p = log_p + w * np.log(np.clip(m.predict_proba(X)[:, order], 1e-9, 1.0))
-        p = np.exp(log_p - log_p.max(1, keepdims=True))
-        return p / p.sum(1, keepdims=True)
+        probas = [m.predict_proba(X)[:, [m.classes_.tolist().index(c) for c in classes]] for m in self.members]
+        return geometric_mean(probas, self.weights)
 
 
     def save(self, path: str | Path) -> Path:
@@ -102,8 +113,7 @@ class FusionRecognizer(ClassifierMixin):
         with atomic_directory(path) as tmp:
             for m, name in zip(self.members, names):
                 m.save(tmp / name)
-            (tmp / _CONFIG_FILE).write_text(json.dumps({"format_version": FORMAT_VERSION, "kind": "FusionRecognizer",
-                                                        "members": names, "weights": self.weights}))
+            write_config(tmp, names, self.weights)
         return path
 
     @classmethod
