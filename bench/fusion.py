@@ -1,18 +1,20 @@
-"""Late fusion of the shipped ``ravdess8`` CRNN with a prosodic classifier, on its held-out actors.
+"""Late fusion of a shipped CRNN (``ravdess8`` or ``core4``) with a prosodic classifier, on its held-out speakers.
 
-    python bench/fusion.py [--json out/bench/fusion.json] [--ship --cv out/bench/cv_fusion.json]
+    python bench/fusion.py [--recipe ravdess8|core4] [--json out/bench/fusion.json]
+        [--ship [--cv out/bench/cv_fusion.json [more parts of the same CV]]]
 
-An exploration, not a shipped model: a :class:`ProsodicRecognizer` (utterance statistics +
-logistic regression, built unlike the CRNN) is trained on the CRNN's own training actors
-(RAVDESS 01-16, 8 emotions), and both are tested on actors 17 and 18, alone and fused. The
-fusion rule was fixed before the first run: the mean of the two log-probabilities, equal
-weights (``fused_log_mean``, what :class:`~ser_synth.recognition.FusionRecognizer` computes).
-The mean of the probabilities (``fused_mean``) was looked at in the same run, so it is a second
-look, not a tuned result. Speaker-disjoint; n = 120.
+A :class:`ProsodicRecognizer` (utterance statistics + logistic regression, built unlike the
+CRNN) is trained on the CRNN's own training speakers (the recipe's split: for ``ravdess8``
+RAVDESS actors 01-16, 8 emotions; for ``core4`` 24 RAVDESS and EMO-DB speakers, 4 emotions),
+and both are tested on the recipe's held-out speakers, alone and fused. The fusion rule was
+fixed before the first run: the mean of the two log-probabilities, equal weights
+(``fused_log_mean``, what :class:`~ser_synth.recognition.FusionRecognizer` computes). The mean
+of the probabilities (``fused_mean``) is reported beside it as a second look, not a tuned
+result. Speaker-disjoint.
 
-``--ship`` writes the fusion into the package as ``ravdess8_fused``: ``fusion.json`` naming the
-shipped ``ravdess8`` and the prosodic member (``member_1/``, trained here), with a model card
-that cites these figures and, with ``--cv``, the cross-validation of ``python
+``--ship`` writes the fusion into the package as ``<recipe>_fused``: ``fusion.json`` naming the
+shipped CRNN and the prosodic member (``member_1/``, trained here), with a model card that
+cites these figures and, with ``--cv`` (``ravdess8`` only), the cross-validation of ``python
 bench/recognizer_accuracy.py --parts cv --fusion``.
 """
 
@@ -23,16 +25,18 @@ import json
 
 import _common
 import numpy as np
-from recipes import RAVDESS, RECIPES
+from recipes import RECIPES
 
-SHIPPED = _common.ROOT / "ser_synth" / "pretrained" / "ravdess8_fused"
+PRETRAINED = _common.ROOT / "ser_synth" / "pretrained"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json")
-    ap.add_argument("--ship", action="store_true", help="write the fusion into the package as ravdess8_fused")
-    ap.add_argument("--cv", help="with --ship: recognizer_accuracy.py --fusion JSON whose CV figures the model card cites")
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="ravdess8", help="the shipped CRNN to fuse, and its recipe's split")
+    ap.add_argument("--ship", action="store_true", help="write the fusion into the package as <recipe>_fused")
+    ap.add_argument("--cv", nargs="+", help="with --ship: recognizer_accuracy.py --fusion JSON(s) whose CV folds the model card cites "
+                                            "(several: parts of one CV run with --only-folds)")
     args = ap.parse_args()
 
     from ser_synth.data import holdout_split, read_corpora
@@ -41,9 +45,10 @@ def main():
     from ser_synth.recognition.fusion import geometric_mean
     from ser_synth.recognition.prosodic import ProsodicRecognizer
 
-    split = holdout_split(read_corpora([RAVDESS]), RECIPES["ravdess8"]["holdout"])
+    recipe = RECIPES[args.recipe]
+    split = holdout_split(read_corpora(recipe["data"], emotions=recipe["emotions"]), recipe["holdout"])
     train, test = list(split.train), list(split.test)
-    crnn = EmotionRecognizer.pretrained("ravdess8")
+    crnn = EmotionRecognizer.pretrained(args.recipe)
     classes = crnn.classes_.tolist()
     p_crnn = crnn.predict_proba(test)
     prosodic = ProsodicRecognizer().fit(train)
@@ -52,7 +57,7 @@ def main():
              "fused_log_mean": geometric_mean([p_crnn, p_pros]),
              "fused_mean": 0.5 * (p_crnn + p_pros)}
     labels, speakers = [r.emotion for r in test], [r.speaker for r in test]
-    result = {"train_speakers": split.train_speakers, "test_speakers": split.test_speakers, "n": len(test), "labels": classes,
+    result = {"recipe": args.recipe, "train_speakers": split.train_speakers, "test_speakers": split.test_speakers, "n": len(test), "labels": classes,
               "speaker_disjoint": True, "models": {}}
     for name, p in fused.items():
         rep = evaluation_report(labels, p / p.sum(1, keepdims=True), classes, speakers)
@@ -61,31 +66,43 @@ def main():
     result["environment"] = _common.environment()
     _common.write(result, args.json)
     if args.ship:
-        ship(prosodic, result, json.loads(open(args.cv).read())["cv"] if args.cv else None)
+        ship(prosodic, result, merge_cv([json.loads(open(f).read())["cv"] for f in args.cv]) if args.cv else None)
+
+
+def merge_cv(parts: list[dict], folds: int = 6) -> dict:
+    """The folds of several ``--only-folds`` runs of one CV, ordered by test actors; ``partial`` says how
+    many of the ``folds`` it holds when some are missing."""
+    by_speakers = {tuple(f["test_speakers"]): f for part in parts for f in part["folds"]}
+    out = sorted(by_speakers.values(), key=lambda f: f["test_speakers"])
+    return {"folds": out, **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {})}
 
 
 def ship(prosodic, result: dict, cv: dict | None) -> None:
-    """``ser_synth/pretrained/ravdess8_fused``: fusion.json (shipped ``ravdess8`` + ``member_1``), card, metrics."""
+    """``ser_synth/pretrained/<recipe>_fused``: fusion.json (the shipped ``<recipe>`` CRNN + ``member_1``), card, metrics."""
     from ser_synth.recognition.fusion import write_config
     from ser_synth.recognition.metrics import write_json
     from ser_synth.utils import atomic_directory
 
-    m = result["models"]
-    per = lambda name: ", ".join(f"actor {s[-2:]} {v['accuracy']:.2f}" for s, v in m[name]["per_speaker"].items())  # noqa: E731
+    name, m = result["recipe"], result["models"]
+    recipe = RECIPES[name]
+    if cv and name != "ravdess8":
+        raise SystemExit("--cv: the fusion CV of bench/recognizer_accuracy.py is of the ravdess8 recipe")
+    speakers = lambda ss: ", ".join(ss)  # noqa: E731
+    per = lambda key: ", ".join(f"{s} {v['accuracy']:.2f}" for s, v in m[key]["per_speaker"].items())  # noqa: E731
     lines = [
-        "# `ravdess8_fused` — the 8 RAVDESS emotions, CRNN and prosodic classifier fused", "",
-        "A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `ravdess8` CRNN's probabilities and a "
+        f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
+        f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape; balanced logistic "
         "regression, C = 0.5). The two read different evidence, so their errors differ. Python only: the prosodic features are "
-        "computed with librosa, so this model is not exported as a SavedModel (export `ravdess8` for TF Serving); the critic "
-        "stays `ravdess8`, which gradients can flow through.", "",
+        f"computed with librosa, so this model is not exported as a SavedModel (export `{name}` for TF Serving), and it cannot "
+        "be a critic, which needs gradients.", "",
         "## Training data and split",
-        f"- Both members trained on RAVDESS actors {', '.join(s[-2:] for s in result['train_speakers'])} (the `ravdess8` recipe); "
-        f"actors {', '.join(s[-2:] for s in result['test_speakers'])} held out of both.", "",
+        f"- Both members trained on the `{name}` recipe's training speakers: {speakers(result['train_speakers'])}.",
+        f"- Held out of both: {speakers(result['test_speakers'])}.", "",
         "## Measured (speaker-disjoint)",
-        f"- Held-out actors 17, 18 (n = {result['n']}): UAR {m['fused_log_mean']['uar']:.3f} ({per('fused_log_mean')}); "
-        f"`ravdess8` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
-        "Reproduce: `python bench/fusion.py`.",
+        f"- Held-out speakers (n = {result['n']}): UAR {m['fused_log_mean']['uar']:.3f} ({per('fused_log_mean')}); "
+        f"`{name}` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
+        f"Reproduce: `python bench/fusion.py --recipe {name}`.",
     ]
     summary = None
     if cv:
@@ -102,14 +119,17 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
                      "Reproduce: `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`.")
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
-    with atomic_directory(SHIPPED) as tmp:
+    if any(d.startswith("emodb:") for d in recipe["data"]):
+        lines.append("EMO-DB (Burkhardt et al. 2005) is used under its CC0 release.")
+    shipped = PRETRAINED / f"{name}_fused"
+    with atomic_directory(shipped) as tmp:
         prosodic.save(tmp / "member_1")
-        write_config(tmp, ["ravdess8", "member_1"], [0.5, 0.5])
+        write_config(tmp, [name, "member_1"], [0.5, 0.5])
         (tmp / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
         write_json({"held_out": {k: {"uar": v["uar"], "wa": v["wa"]} for k, v in m.items()}, "test_speakers": result["test_speakers"],
                     "cv": summary},
                    tmp / "metrics.json")
-    print(f"shipped {SHIPPED}")
+    print(f"shipped {shipped}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ Parts:
   the rule fixed before the first run; ``fusion_mean``: mean of probabilities).
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
 - ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
-  (other corpus, language and speakers).
+  (other corpus, language and speakers); ``--fusion`` as in ``cv``.
 
 Every part also reports ``uar_speaker_adapted``: the same predictions after
 ``speaker_prior_correction`` (transductive: each test speaker's other, unlabeled utterances are
@@ -59,7 +59,6 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     extra = read_corpora(extra_train, emotions=classes) if extra_train else []
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
-        from ser_synth.recognition.fusion import geometric_mean
 
         features = dict(zip((r.path for r in records), ProsodicRecognizer(verbose=1).features(records)))
     out = []
@@ -81,21 +80,16 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         if fusion:
             prosodic = ProsodicRecognizer().fit_features([features[r.path] for r in split.train], [r.emotion for r in split.train])
             p_pros = prosodic.proba_from_features([features[r.path] for r in test])[:, [prosodic.classes_.tolist().index(c) for c in classes]]
-            p_crnn = np.mean(probs, axis=0)
-            fused = {"prosodic": p_pros, "fusion": geometric_mean([p_crnn, p_pros]), "fusion_mean": (p_crnn + p_pros) / 2}
-            for name, p in fused.items():
-                fold[f"{name}_uar"] = evaluation_report(y, p / p.sum(1, keepdims=True), classes, spk)["uar"]
-            print(f"fold {i + 1}/{folds}: prosodic {fold['prosodic_uar']:.3f}, fused with the CRNN {fold['fusion_uar']:.3f} "
-                  f"(mean of probabilities {fold['fusion_mean_uar']:.3f})", flush=True)
+            fold.update(_fusion_uars(np.mean(probs, axis=0), p_pros, classes, test, f"fold {i + 1}/{folds}: "))
         if members > 1:
             fold["member_uar"] = single
             fold["ensemble_uar"] = [evaluation_report(y, np.mean(probs[:m], axis=0), classes, spk)["uar"] for m in range(1, members + 1)]
             print(f"fold {i + 1}/{folds}: ensemble UAR by size {np.round(fold['ensemble_uar'], 3).tolist()}", flush=True)
         out.append(fold)
         if progress is not None:
-            progress({"recipe": "ravdess8", "partial": f"{i + 1} of {folds} folds", "folds": out})
+            progress({"recipe": "ravdess8", "partial": f"{len(out)} of {folds} folds", "folds": out})
     uars = [f["uar"] for f in out]
-    res = {"recipe": "ravdess8", "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
+    res = {"recipe": "ravdess8", **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {}), "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
            "wa_mean": float(np.mean([f["wa"] for f in out])),
            "uar_speaker_adapted_mean": float(np.mean([f["uar_speaker_adapted"] for f in out])), "speaker_disjoint": True, "actors": "01-18",
            "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
@@ -130,7 +124,7 @@ def part_shipped() -> dict:
     return res
 
 
-def part_cross() -> dict:
+def part_cross(fusion: bool = False) -> dict:
     from ser_synth.data import read_corpora
 
     recipe = RECIPES["core4"]
@@ -141,8 +135,31 @@ def part_cross() -> dict:
     rep = rec.evaluate(test)
     adapted = rec.evaluate(test, speaker_adapt=True)["uar"]
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f} (speaker-adapted {adapted:.3f})", flush=True)
-    return {**_summary(rep), "uar_speaker_adapted": adapted, "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",
-            "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70}
+    res = {**_summary(rep), "uar_speaker_adapted": adapted, "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",
+           "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70}
+    if fusion:
+        from ser_synth.recognition import ProsodicRecognizer
+
+        classes = rec.classes_.tolist()
+        prosodic = ProsodicRecognizer(verbose=1).fit(train)
+        p_pros = prosodic.predict_proba(test)[:, [prosodic.classes_.tolist().index(c) for c in classes]]
+        res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "))
+    return res
+
+
+def _fusion_uars(p_crnn: np.ndarray, p_pros: np.ndarray, classes: list[str], test, label: str = "") -> dict:
+    """UAR on ``test`` of the prosodic classifier alone and fused with the CRNN (both ``[n,
+    len(classes)]``) by the fixed rule, and by the mean of probabilities: ``{prosodic,fusion,fusion_mean}_uar``."""
+    from ser_synth.recognition.fusion import geometric_mean
+    from ser_synth.recognition.metrics import evaluation_report
+
+    y, spk = [r.emotion for r in test], [r.speaker for r in test]
+    out = {}
+    for name, p in {"prosodic": p_pros, "fusion": geometric_mean([p_crnn, p_pros]), "fusion_mean": (p_crnn + p_pros) / 2}.items():
+        out[f"{name}_uar"] = evaluation_report(y, p / p.sum(1, keepdims=True), classes, spk)["uar"]
+    print(f"{label}prosodic {out['prosodic_uar']:.3f}, fused with the CRNN {out['fusion_uar']:.3f} "
+          f"(mean of probabilities {out['fusion_mean_uar']:.3f})", flush=True)
+    return out
 
 
 def main():
@@ -155,7 +172,7 @@ def main():
     ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv only)")
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
-    ap.add_argument("--fusion", action="store_true", help="cv: also score a prosodic classifier per fold, alone and fused with the CRNN")
+    ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
     args = ap.parse_args()
     if not (_common.SHARED_DATA / "ravdess16k").is_dir():
         raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
@@ -170,7 +187,7 @@ def main():
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion)
         else:
-            result[p] = {"shipped": part_shipped, "cross": part_cross}[p]()
+            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion)
     _common.write(result, args.json)
 
 
