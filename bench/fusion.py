@@ -1,7 +1,7 @@
 """Late fusion of a shipped CRNN (``ravdess8`` or ``core4``) with a prosodic classifier, on its held-out speakers.
 
     python bench/fusion.py [--recipe ravdess8|core4] [--json out/bench/fusion.json]
-        [--ship [--cv out/bench/cv_fusion.json [more parts of the same CV]]]
+        [--ship [--cv out/bench/cv_fusion.json [more parts of the same CV]] [--cross out/bench/cross_fusion.json]]
 
 A :class:`ProsodicRecognizer` (utterance statistics + logistic regression, built unlike the
 CRNN) is trained on the CRNN's own training speakers (the recipe's split: for ``ravdess8``
@@ -37,6 +37,7 @@ def main():
     ap.add_argument("--ship", action="store_true", help="write the fusion into the package as <recipe>_fused")
     ap.add_argument("--cv", nargs="+", help="with --ship: recognizer_accuracy.py --fusion JSON(s) whose CV folds the model card cites "
                                             "(several: parts of one CV run with --only-folds)")
+    ap.add_argument("--cross", help="with --ship: recognizer_accuracy.py --parts cross --fusion JSON, cited in the card's limits")
     args = ap.parse_args()
 
     from ser_synth.data import holdout_split, read_corpora
@@ -66,7 +67,8 @@ def main():
     result["environment"] = _common.environment()
     _common.write(result, args.json)
     if args.ship:
-        ship(prosodic, result, merge_cv([json.loads(open(f).read())["cv"] for f in args.cv]) if args.cv else None)
+        ship(prosodic, result, merge_cv([json.loads(open(f).read())["cv"] for f in args.cv]) if args.cv else None,
+             json.loads(open(args.cross).read())["cross"] if args.cross else None)
 
 
 def merge_cv(parts: list[dict], folds: int = 6) -> dict:
@@ -77,7 +79,7 @@ def merge_cv(parts: list[dict], folds: int = 6) -> dict:
     return {"folds": out, **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {})}
 
 
-def ship(prosodic, result: dict, cv: dict | None) -> None:
+def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
     """``ser_synth/pretrained/<recipe>_fused``: fusion.json (the shipped ``<recipe>`` CRNN + ``member_1``), card, metrics."""
     from ser_synth.recognition.fusion import write_config
     from ser_synth.recognition.metrics import write_json
@@ -117,6 +119,13 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
                      f"test actors {actors}): UAR {fu:.3f} ± {fs:.3f} (per fold {per_fold}), against {cu:.3f} ± {cs:.3f} for the CRNN alone and "
                      f"{pu:.3f} for the prosodic classifier alone. "
                      "Reproduce: `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`.")
+    if cross:
+        lines += ["", "## Limits",
+                  "The prosodic member's statistics (loudness, spectral shape, MFCC means) carry each corpus's recording channel, "
+                  "so it helps only on corpora it was trained on. With the `core4` recipe trained on RAVDESS alone and tested on "
+                  f"EMO-DB (n = {cross['n']}), the prosodic classifier scores UAR {cross['prosodic_uar']:.3f} and the fusion "
+                  f"{cross['fusion_uar']:.3f}, against {cross['uar']:.3f} for the CRNN alone: on speech from another corpus, "
+                  "prefer the plain CRNN. Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):
@@ -127,7 +136,7 @@ def ship(prosodic, result: dict, cv: dict | None) -> None:
         write_config(tmp, [name, "member_1"], [0.5, 0.5])
         (tmp / "MODEL_CARD.md").write_text("\n".join(lines) + "\n")
         write_json({"held_out": {k: {"uar": v["uar"], "wa": v["wa"]} for k, v in m.items()}, "test_speakers": result["test_speakers"],
-                    "cv": summary},
+                    "cv": summary, "other_corpus": {k: cross[k] for k in ("train", "test", "n", "uar", "prosodic_uar", "fusion_uar")} if cross else None},
                    tmp / "metrics.json")
     print(f"shipped {shipped}")
 
