@@ -43,7 +43,7 @@ def main():
     from ser_synth.data import holdout_split, read_corpora
     from ser_synth.recognition import EmotionRecognizer
     from ser_synth.recognition.metrics import evaluation_report
-    from ser_synth.recognition.fusion import geometric_mean
+    from ser_synth.recognition.fusion import geometric_mean, in_class_order
     from ser_synth.recognition.prosodic import ProsodicRecognizer
 
     recipe = RECIPES[args.recipe]
@@ -53,7 +53,7 @@ def main():
     classes = crnn.classes_.tolist()
     p_crnn = crnn.predict_proba(test)
     prosodic = ProsodicRecognizer().fit(train)
-    p_pros = prosodic.predict_proba(test)[:, [prosodic.classes_.tolist().index(c) for c in classes]]
+    p_pros = in_class_order(prosodic.predict_proba(test), prosodic.classes_, classes)
     fused = {"crnn": p_crnn, "prosodic": p_pros,
              "fused_log_mean": geometric_mean([p_crnn, p_pros]),
              "fused_mean": 0.5 * (p_crnn + p_pros)}

@@ -59,6 +59,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     extra = read_corpora(extra_train, emotions=classes) if extra_train else []
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
+        from ser_synth.recognition.fusion import in_class_order
 
         features = dict(zip((r.path for r in records), ProsodicRecognizer(verbose=1).features(records)))
     out = []
@@ -79,7 +80,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
         if fusion:
             prosodic = ProsodicRecognizer().fit_features([features[r.path] for r in split.train], [r.emotion for r in split.train])
-            p_pros = prosodic.proba_from_features([features[r.path] for r in test])[:, [prosodic.classes_.tolist().index(c) for c in classes]]
+            p_pros = in_class_order(prosodic.proba_from_features([features[r.path] for r in test]), prosodic.classes_, classes)
             fold.update(_fusion_uars(np.mean(probs, axis=0), p_pros, classes, test, f"fold {i + 1}/{folds}: "))
         if members > 1:
             fold["member_uar"] = single
@@ -139,10 +140,11 @@ def part_cross(fusion: bool = False) -> dict:
            "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70}
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
+        from ser_synth.recognition.fusion import in_class_order
 
         classes = rec.classes_.tolist()
         prosodic = ProsodicRecognizer(verbose=1).fit(train)
-        p_pros = prosodic.predict_proba(test)[:, [prosodic.classes_.tolist().index(c) for c in classes]]
+        p_pros = in_class_order(prosodic.predict_proba(test), prosodic.classes_, classes)
         res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "))
     return res
 

@@ -32,6 +32,12 @@ def geometric_mean(probas: Sequence[np.ndarray], weights: Sequence[float] | None
     return p / p.sum(1, keepdims=True)
 
 
+def in_class_order(proba: np.ndarray, from_classes: Sequence[str], to_classes: Sequence[str]) -> np.ndarray:
+    """``proba`` ``[n, len(from_classes)]`` with its columns picked and ordered as ``to_classes``."""
+    from_classes = list(from_classes)
+    return proba[:, [from_classes.index(c) for c in to_classes]]
+
+
 def write_config(folder: Path, members: Sequence[str], weights: Sequence[float]) -> None:
     """``fusion.json`` in ``folder``: member entries (subfolders of it, or shipped names) and weights."""
     (Path(folder) / _CONFIG_FILE).write_text(json.dumps({"format_version": FORMAT_VERSION, "kind": "FusionRecognizer",
@@ -99,7 +105,7 @@ class FusionRecognizer(ClassifierMixin):
         self._check_fitted()
         X = as_inputs(X)
         classes = self.classes_.tolist()
-        probas = [m.predict_proba(X)[:, [m.classes_.tolist().index(c) for c in classes]] for m in self.members]
+        probas = [in_class_order(m.predict_proba(X), m.classes_, classes) for m in self.members]
         return geometric_mean(probas, self.weights)
 
 
