@@ -61,6 +61,7 @@ bench: install
 	$(PY) bench/synthesis_speed.py --json out/bench/synthesis_speed.json
 	$(PY) bench/training_speed.py --json out/bench/training_speed.json
 	$(PY) bench/tflite.py --json out/bench/tflite.json
+	$(PY) bench/fused_export.py --json out/bench/fused_export.json
 	$(PY) bench/train_judge.py --out out/bench/judge4 --json out/bench/judge4.json
 	$(PY) bench/train_judge.py --vocoder-augment --out out/bench/judge4v --json out/bench/judge4v.json
 	$(PY) bench/measure_prosody.py --json out/bench/measured_prosody.json

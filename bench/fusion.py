@@ -95,9 +95,9 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
         f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape; balanced logistic "
-        "regression, C = 0.5). The two read different evidence, so their errors differ. Python only: the prosodic features are "
-        f"computed with librosa, so this model is not exported as a SavedModel (export `{name}` for TF Serving), and it cannot "
-        "be a critic, which needs gradients.", "",
+        "regression, C = 0.5). The two read different evidence, so their errors differ. It exports as one SavedModel for TF "
+        f"Serving (`ser-synth export --model {name}_fused`; the prosodic statistics run as TF ops there, with the same decisions: "
+        "`python bench/fused_export.py`). It cannot be a critic, which needs gradients through a Keras model.", "",
         "## Training data and split",
         f"- Both members trained on the `{name}` recipe's training speakers: {speakers(result['train_speakers'])}.",
         f"- Held out of both: {speakers(result['test_speakers'])}.", "",

@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("export", help="write a SavedModel in TF Serving's layout")
     ex.add_argument("--model", required=True, help=f"saved recognizer or synthesizer folder, or a shipped name "
-                                                   f"(ravdess8, core4, {DEFAULT_SYNTHESIZER})")
+                                                   f"(ravdess8, core4, ravdess8_fused, core4_fused, judge4, {DEFAULT_SYNTHESIZER})")
     ex.add_argument("--out", required=True, help="<base>/<name>; the version folder goes inside")
     ex.add_argument("--version", type=int, help="version number (default: one more than the highest there)")
     ex.add_argument("--tflite", choices=["none", "dynamic", "int8"], help="write a builtins-only .tflite recognizer instead, with this "

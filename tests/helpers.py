@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 
@@ -27,3 +29,48 @@ def run_model_saving_test(model, inputs, tmp_path, atol: float = 1e-6) -> keras.
     for b, a in zip(flat_b, flat_a):
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=atol)
     return restored
+
+
+def saved_model_op_types(path: Path) -> set[str]:
+    """Every op type in a SavedModel's graph and its functions."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    sm = saved_model_pb2.SavedModel()
+    sm.ParseFromString((path / "saved_model.pb").read_bytes())
+    graph = sm.meta_graphs[0].graph_def
+    ops = {n.op for n in graph.node}
+    for f in graph.library.function:
+        ops |= {n.op for n in f.node_def}
+    return ops
+
+
+def run_recognizer_export_test(model, clips: list[np.ndarray], sample_rate: int, tmp_path: Path, atol: float) -> None:
+    """Export a recognizer (saved folder or shipped name) in TF Serving's layout and check both
+    signatures against its Python facade, and that the graph holds no tensorflow-io or Python ops."""
+    import soundfile as sf
+    import tensorflow as tf
+
+    from ser_synth.recognition import load_recognizer
+    from ser_synth.recognition.fusion import geometric_mean, in_class_order
+    from ser_synth.serving import export_model
+
+    rec = load_recognizer(model)
+    dest = export_model(model, tmp_path / "export", version=1)
+    loaded = tf.saved_model.load(str(dest))
+    assert not any(op.startswith(("IO>", "PyFunc", "EagerPyFunc")) for op in saved_model_op_types(dest))
+    classes = rec.classes_.tolist()
+    members = getattr(rec, "members", [rec])
+    for i, y in enumerate(clips):
+        out = loaded.signatures["serving_default"](waveform=tf.constant(y[None]))
+        # arrays: a CRNN member reads the waveform as sent (as the plain CRNN export does), a
+        # prosodic member trims it as its facade does
+        expected = geometric_mean([in_class_order(m.model_(y[None], training=False)["emotion"].numpy() if hasattr(m, "model_")
+                                                  else m.predict_proba([y]), m.classes_, classes) for m in members],
+                                  getattr(rec, "weights", None))
+        np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=atol)
+        assert out["label"].numpy()[0].decode() == classes[int(expected.argmax())]
+        # WAV bytes: decoded and trimmed as the facade decodes and trims a file
+        path = tmp_path / f"clip{i}.wav"
+        sf.write(str(path), y, sample_rate, subtype="PCM_16")
+        by_wav = loaded.signatures["recognize_wav"](wav=tf.constant(path.read_bytes()))["probabilities"].numpy()
+        np.testing.assert_allclose(by_wav, rec.predict_proba([path]), atol=atol)

@@ -4,7 +4,8 @@ classifier), by the weighted geometric mean of their probabilities.
 The two read different evidence (a log-mel image through a CNN-LSTM; utterance statistics of
 pitch, loudness and spectral shape through a linear model), so their errors differ and the
 fused decision beats each alone on actors neither heard (``bench/recognizer_accuracy.py
---fusion``). Not exportable as one SavedModel: the prosodic features are computed with librosa.
+--fusion``). Exports as one SavedModel (:func:`ser_synth.serving.export_recognizer`; the
+prosodic statistics as TF ops, :mod:`ser_synth.recognition.prosodic_tf`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ Signatures (all core TF ops, so ``tensorflow/serving`` loads them):
   -> ``probabilities`` ``[batch, classes]``, ``label`` string ``[batch]`` (rows shorter than one
   analysis frame, or with NaN/inf samples, fail the request with that message); ``recognize_wav``:
   ``wav`` string scalar (16-bit PCM WAV bytes at the config rate, any channels) -> the same
-  for that one clip, after the silence trim the Python facade applies.
+  for that one clip, after the silence trim the Python facade applies. The same for a
+  ``ProsodicRecognizer`` or a ``FusionRecognizer`` (its statistics as TF ops).
 - synthesizer ``serving_default``: ``text``, ``emotion`` string ``[batch]``, ``intensity``
   float32 ``[batch]``, ``griffin_lim_iters`` int32 scalar -> ``waveform`` ``[batch, samples]``,
   ``lengths`` int32 ``[batch]`` (valid samples per row), ``log_mel`` ``[batch, frames, n_mels]``;
@@ -67,20 +68,72 @@ def _string_table(keys):
     return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(tf.constant(list(keys)), tf.range(len(keys), dtype=tf.int32)), -1)
 
 
-def export_recognizer(recognizer, out: str | Path, *, version: int | None = None) -> Path:
-    """Export a fitted :class:`~ser_synth.recognition.EmotionRecognizer`; returns the version folder."""
+def _probability_fn(recognizer, classes: list[str]):
+    """TF ops of ``recognizer.predict_proba``: ``(f(waveform [batch, samples], from_file) ->
+    probabilities [batch, len(classes)]`` with columns in ``classes`` order, Keras models to
+    track)``. ``from_file``: ``waveform`` is one decoded WAV ``[1, samples]``, trimmed as the
+    facades trim decoded files; otherwise rows are taken as the facades take arrays."""
     import tensorflow as tf
 
     from ser_synth.data.pipeline import trim_silence_tf
+    from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer
+
+    if isinstance(recognizer, FusionRecognizer):
+        parts = [_probability_fn(m, classes) for m in recognizer.members]
+
+        def fused(x, from_file):  # the weighted geometric mean, renormalised (recognition.fusion.geometric_mean)
+            return tf.nn.softmax(tf.add_n([w * tf.math.log(tf.clip_by_value(f(x, from_file), 1e-9, 1.0))
+                                           for w, (f, _) in zip(recognizer.weights, parts)]))
+
+        return fused, [m for _, models in parts for m in models]
+    cols = [recognizer.classes_.tolist().index(c) for c in classes]
+    if isinstance(recognizer, ProsodicRecognizer):
+        from ser_synth.recognition.prosodic import FEATURE_DIM
+        from ser_synth.recognition.prosodic_tf import utterance_features_tf
+
+        sr, trim_db = recognizer.audio_config.sample_rate, recognizer.trim_db
+        mean, scale, coef, intercept = (tf.constant(getattr(recognizer, k), tf.float32) for k in ("mean_", "scale_", "coef_", "intercept_"))
+
+        def prosodic(x, from_file):
+            def features(y):
+                if trim_db:  # decoded files are trimmed as load_waveforms does, arrays as librosa.effects.trim
+                    y = trim_silence_tf(y, trim_db) if from_file else trim_silence_tf(y, trim_db, frame=2048, hop=512)
+                return utterance_features_tf(y, sr)
+
+            F = tf.map_fn(features, x, fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))
+            z = tf.matmul((F - mean) / scale, coef, transpose_b=True) + intercept
+            if recognizer.coef_.shape[0] == 1:  # binary: scikit-learn keeps one column
+                z = tf.concat([-z, z], 1) / 2
+            return tf.gather(tf.nn.softmax(z), cols, axis=1)
+
+        return prosodic, []
+    cfg, trim_db, model = recognizer.audio_config, recognizer.train_config.trim_db, recognizer.model_
+
+    def crnn(x, from_file):
+        if from_file:
+            y = trim_silence_tf(x[0], trim_db) if trim_db else x[0]
+            x = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])[None]
+        return tf.gather(model(x, training=False)["emotion"], cols, axis=1)
+
+    return crnn, [model]
+
+
+def export_recognizer(recognizer, out: str | Path, *, version: int | None = None) -> Path:
+    """Export a fitted recognizer (:class:`~ser_synth.recognition.EmotionRecognizer`,
+    ``ProsodicRecognizer`` or ``FusionRecognizer``); returns the version folder. The prosodic
+    statistics run as TF ops (:mod:`ser_synth.recognition.prosodic_tf`), each row trimmed of
+    silence as the Python facade trims it."""
+    import tensorflow as tf
 
     recognizer._check_fitted()
     dest = _version_dir(out, version)
-    cfg, trim_db = recognizer.audio_config, recognizer.train_config.trim_db
-    model = recognizer.model_
-    classes = tf.constant(recognizer.classes_.tolist())
+    cfg = recognizer.audio_config
+    class_list = recognizer.classes_.tolist()
+    classes = tf.constant(class_list)
+    proba, models = _probability_fn(recognizer, class_list)
 
-    def predict(x):
-        p = model(x, training=False)["emotion"]
+    def predict(x, from_file=False):
+        p = proba(x, from_file)
         return {"probabilities": p, "label": tf.gather(classes, tf.argmax(p, -1))}
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
@@ -98,13 +151,9 @@ def export_recognizer(recognizer, out: str | Path, *, version: int | None = None
     def recognize_wav(wav):
         audio, rate = tf.audio.decode_wav(wav)
         tf.debugging.assert_equal(rate, cfg.sample_rate, message=f"WAV must be at {cfg.sample_rate} Hz")
-        y = tf.reduce_mean(audio, axis=-1)
-        if trim_db:
-            y = trim_silence_tf(y, trim_db)
-        y = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])
-        return predict(y[None])
+        return predict(tf.reduce_mean(audio, axis=-1)[None], from_file=True)
 
-    return _save([model], {"serving_default": serving_default, "recognize_wav": recognize_wav}, dest)
+    return _save(models, {"serving_default": serving_default, "recognize_wav": recognize_wav}, dest)
 
 
 def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = None) -> Path:
@@ -184,10 +233,8 @@ def export_model(name_or_dir: str | Path, out: str | Path, *, version: int | Non
         from ser_synth.synthesis import EmotionalSynthesizer
 
         return export_synthesizer(EmotionalSynthesizer.load(path), out, version=version)
-    if (path / "recognizer.json").is_file():
-        from ser_synth.recognition import EmotionRecognizer
+    if any((path / f).is_file() for f in ("recognizer.json", "prosodic.json", "fusion.json")):
+        from ser_synth.recognition import load_recognizer
 
-        return export_recognizer(EmotionRecognizer.load(path), out, version=version)
-    raise ModelError(f"{str(name_or_dir)!r} is neither a saved recognizer nor a saved synthesizer (the prosodic judge, and a "
-                     "fusion with it, are not TF models: export the CRNN member)")
-
+        return export_recognizer(load_recognizer(path), out, version=version)
+    raise ModelError(f"{str(name_or_dir)!r} is neither a saved recognizer nor a saved synthesizer")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
+from ser_synth.exceptions import ConfigError, DataError, NotFittedError
 from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer, load_recognizer
 from tests.conftest import toy_emotion_set
-
+from tests.helpers import run_recognizer_export_test
 
 @pytest.fixture(scope="module")
 def members():
@@ -18,7 +18,6 @@ def members():
     waves, labels, _ = toy_emotion_set()
     # two members that disagree in confidence: a weakly and a strongly regularised classifier
     return [ProsodicRecognizer(audio_config=cfg, C=c).fit(waves, labels) for c in (0.01, 5.0)]
-
 
 def test_fused_probabilities_are_the_weighted_geometric_mean(members):
     waves, labels, _ = toy_emotion_set(n_per_class=3)
@@ -30,7 +29,6 @@ def test_fused_probabilities_are_the_weighted_geometric_mean(members):
     np.testing.assert_allclose(fused.predict_proba(waves), expected, rtol=1e-5)
     assert fused.score(waves, labels) == 1.0 and fused.predict(waves).tolist() == labels
 
-
 def test_save_load_round_trip(members, tmp_path):
     waves, _, _ = toy_emotion_set(n_per_class=2)
     fused = FusionRecognizer(members)
@@ -40,8 +38,7 @@ def test_save_load_round_trip(members, tmp_path):
     assert isinstance(back, FusionRecognizer) and back.weights == [0.5, 0.5]
     np.testing.assert_allclose(back.predict_proba(waves), fused.predict_proba(waves), rtol=1e-6)
 
-
-def test_errors(members, tmp_path):
+def test_errors(members):
     with pytest.raises(ConfigError, match="at least two recognizers"):
         FusionRecognizer(members[:1])
     with pytest.raises(ConfigError, match=r"weights must be 2 positive numbers, got \[1, 0\]"):
@@ -51,12 +48,11 @@ def test_errors(members, tmp_path):
     other = ProsodicRecognizer(audio_config=members[0].audio_config).fit(*toy_emotion_set()[:1], ["happy", "sad"] * 12)
     with pytest.raises(DataError, match="must share their classes"):
         FusionRecognizer([members[0], other]).predict_proba([np.zeros(800, np.float32)])
-    with pytest.raises(ModelError, match="not TF models"):
-        from ser_synth.serving import export_model
 
-        FusionRecognizer(members).save(tmp_path / "fused")
-        export_model(tmp_path / "fused", tmp_path / "export")
-
+def test_exports_as_one_saved_model(members, tmp_path):
+    # two binary prosodic members (scikit-learn keeps one logit column) with unequal weights
+    FusionRecognizer(members, weights=[1, 3]).save(tmp_path / "fused")
+    run_recognizer_export_test(tmp_path / "fused", toy_emotion_set(n_per_class=2)[0], 8000, tmp_path, atol=1e-5)
 
 @pytest.mark.parametrize("name, n_train, held_out", [("ravdess8", 16, {"ravdess/17", "ravdess/18"}),
                                                       ("core4", 24, {"ravdess/17", "ravdess/18", "emodb/03", "emodb/08"})])
@@ -76,7 +72,7 @@ def test_shipped_fusion_of_a_crnn_and_a_prosodic_member(name, n_train, held_out)
     assert len(prosodic_speakers) == n_train and prosodic_speakers >= set(crnn.train_speakers_)
     assert not set(fused.train_speakers_) & held_out
     card = model_card(f"{name}_fused")
-    assert "UAR" in card and "non-commercial" in card and "not exported" in card
+    assert "UAR" in card and "non-commercial" in card and "SavedModel" in card
     clip = sorted((Path(__file__).resolve().parents[2] / "data" / "emodb_cc0").glob("*.flac"))[0]
     p = fused.predict_proba([clip])
     assert p.shape == (1, len(crnn.classes_)) and p.sum() == pytest.approx(1.0, abs=1e-5)

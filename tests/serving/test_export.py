@@ -14,17 +14,13 @@ import tensorflow as tf
 from ser_synth.exceptions import ConfigError, ModelError
 from ser_synth.serving import export_model
 
+from tests.helpers import run_recognizer_export_test, saved_model_op_types
 
-def _op_types(path: Path) -> set[str]:
-    from tensorflow.core.protobuf import saved_model_pb2
 
-    sm = saved_model_pb2.SavedModel()
-    sm.ParseFromString((path / "saved_model.pb").read_bytes())
-    graph = sm.meta_graphs[0].graph_def
-    ops = {n.op for n in graph.node}
-    for f in graph.library.function:
-        ops |= {n.op for n in f.node_def}
-    return ops
+def _bundled_clips() -> list[np.ndarray]:
+    import librosa
+
+    return [librosa.load(p, sr=16000)[0] for p in sorted((Path(__file__).resolve().parents[2] / "data" / "emodb_cc0").glob("*.flac"))[:3]]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +45,7 @@ def test_recognizer_signatures_match_the_model(recognizer_export):
     wav = tf.audio.encode_wav(tf.constant(clip[:, None]), 16000)
     by_wav = loaded.signatures["recognize_wav"](wav=wav)["probabilities"].numpy()
     np.testing.assert_allclose(by_wav, rec.predict_proba([clip]), atol=2e-3)
-    assert not any(op.startswith("IO>") for op in _op_types(recognizer_export))  # no tensorflow-io kernels
+    assert not any(op.startswith("IO>") for op in saved_model_op_types(recognizer_export))  # no tensorflow-io kernels
     for bad, message in [(np.zeros((1, 10), np.float32), r"at least one analysis frame \(400 samples\)"),
                          (np.full((1, 16000), np.nan, np.float32), "NaN or inf samples")]:
         with pytest.raises(tf.errors.InvalidArgumentError, match=message):
@@ -115,16 +111,27 @@ def test_synthesizer_export_matches_in_process(tmp_path):
                                           model_name="synthesizer"))
         again = loaded.signatures["serving_default"](**{k: tf.constant(v) for k, v in request_inputs(req).items()})
         np.testing.assert_allclose(again["waveform"].numpy(), out["waveform"].numpy(), atol=1e-5)
-    assert not any(op.startswith("IO>") for op in _op_types(dest))
+    assert not any(op.startswith("IO>") for op in saved_model_op_types(dest))
 
 
 def test_export_errors(tmp_path):
     with pytest.raises(ModelError, match="no pretrained model named 'nope'"):
         export_model("nope", tmp_path / "x")
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="neither a saved recognizer nor a saved synthesizer"):
-        export_model("judge4", tmp_path / "x")
+        export_model(tmp_path / "empty", tmp_path / "x")
     with pytest.raises(ConfigError, match="version must be a positive int, got 0"):
         export_model("core4", tmp_path / "x", version=0)
+
+
+def test_prosodic_judge_exports(tmp_path):
+    run_recognizer_export_test("judge4", _bundled_clips(), 16000, tmp_path, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fused_recognizer_exports(tmp_path):
+    # the CRNN + prosodic fusion as one SavedModel (the prosodic statistics as TF ops)
+    run_recognizer_export_test("core4_fused", _bundled_clips(), 16000, tmp_path, atol=1e-4)
 
 
 def _round_trip(message):
