@@ -367,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="REST + WebSocket service (FastAPI) with a web page at /: /v1/recognize, /v1/synthesize, /v1/stream, /docs")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--recognizer", default="core4", help="recognizer folder or shipped name (default core4)")
+    sv.add_argument("--recognizer", default="core4", help="recognizer folder or shipped name (default core4; also a fusion such as core4_fused)")
     sv.add_argument("--synthesizer", default=DEFAULT_SYNTHESIZER, help=f"synthesizer folder or shipped name (default {DEFAULT_SYNTHESIZER})")
     sv.set_defaults(func=cmd_serve)
     return p

@@ -104,9 +104,9 @@ def create_app(config: "ServiceConfig | dict | None" = None):
 
     def recognizer():
         if "rec" not in models:
-            from ser_synth.recognition import EmotionRecognizer
+            from ser_synth.recognition import load_recognizer
 
-            models["rec"] = EmotionRecognizer.load_any(cfg.recognizer)
+            models["rec"] = load_recognizer(cfg.recognizer)  # a CRNN, a fusion or a prosodic classifier
         return models["rec"]
 
     def synthesizer():

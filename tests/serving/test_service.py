@@ -11,7 +11,7 @@ import soundfile as sf
 
 pytest.importorskip("fastapi", reason="the service needs fastapi + uvicorn (requirements/*.txt)")
 
-from tests.serving.live import OPENER, SAMPLE, post  # noqa: E402
+from tests.serving.live import OPENER, SAMPLE, post, running_service  # noqa: E402
 
 
 def test_health_and_docs(url):
@@ -50,6 +50,20 @@ def test_recognize_upload(url):
     status, _, body = post(url, "/v1/recognize", b"\0" * 2_000_001, "application/octet-stream")
     assert status == 413 and "over the limit of 2000000" in json.loads(body)["detail"]
 
+
+
+def test_serves_a_fused_recognizer():
+    from ser_synth.audio.io import load_audio
+    from ser_synth.recognition import load_recognizer
+
+    with running_service(recognizer="core4_fused") as url:
+        status, _, body = post(url, "/v1/recognize", SAMPLE.read_bytes(), "audio/flac")
+    assert status == 200, body
+    fused = load_recognizer("core4_fused")
+    # the service decodes the upload and scores the array (each member trims it as for arrays)
+    expected = fused.predict_proba([load_audio(SAMPLE, config=fused.audio_config)])[0]
+    got = json.loads(body)["probabilities"]
+    assert np.allclose([got[c] for c in sorted(got)], expected, atol=1e-4)
 
 def test_synthesize_returns_wav(url):
     req = json.dumps({"text": "Please close the door.", "emotion": "sad", "intensity": 0.8}).encode()
