@@ -96,6 +96,12 @@ class ProsodicRecognizer(ClassifierMixin):
     train_speakers_ : list of str
     mean_, scale_, coef_, intercept_ : np.ndarray
         Feature standardisation and the linear model (saved as JSON; no pickles).
+
+    Notes
+    -----
+    Files are trimmed by the decoding pipeline (``trim_silence_tf``), arrays by
+    ``librosa.effects.trim``; the statistics read the edges, so a file and the same audio as an
+    array can get different decisions (``bench/prosodic_trim.py``). Compare like with like.
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
