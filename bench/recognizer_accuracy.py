@@ -88,7 +88,9 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             print(f"fold {i + 1}/{folds}: ensemble UAR by size {np.round(fold['ensemble_uar'], 3).tolist()}", flush=True)
         out.append(fold)
         if progress is not None:
-            progress({"recipe": "ravdess8", "partial": f"{len(out)} of {folds} folds", "folds": out})
+            progress({"recipe": "ravdess8", "partial": f"{len(out)} of {folds} folds", "folds": out,
+                      "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
+                      "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else []})
     uars = [f["uar"] for f in out]
     res = {"recipe": "ravdess8", **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {}), "folds": out, "uar_mean": float(np.mean(uars)), "uar_sd": float(np.std(uars, ddof=1)),
            "wa_mean": float(np.mean([f["wa"] for f in out])),
