@@ -14,6 +14,12 @@ sys.path.insert(0, str(ROOT))
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+def require_corpora(script: str) -> None:
+    """Stop ``script`` with a one-line message when the shared corpora are not on this machine."""
+    if not (SHARED_DATA / "ravdess16k").is_dir():
+        raise SystemExit(f"{script} needs the corpora at {SHARED_DATA}")
+
+
 def environment() -> dict:
     import keras
     import tensorflow as tf

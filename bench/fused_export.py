@@ -27,8 +27,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--repeats", type=int, default=50)
     args = ap.parse_args()
-    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
-        raise SystemExit(f"fused_export needs the corpora at {_common.SHARED_DATA}")
+    _common.require_corpora("fused_export")
 
     import librosa
     import soundfile as sf

@@ -54,8 +54,7 @@ def main():
     ap.add_argument("--iters", type=int, default=32)
     ap.add_argument("--limit", type=int, default=None, help="only the first N utterances (a quick look)")
     args = ap.parse_args()
-    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
-        raise SystemExit(f"judge_vocoder needs the corpora at {_common.SHARED_DATA}")
+    _common.require_corpora("judge_vocoder")
 
     from ser_synth.data import read_corpora
     from ser_synth.data.loading import load_waveforms

@@ -123,8 +123,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json")
     args = ap.parse_args()
-    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
-        raise SystemExit(f"measure_prosody needs RAVDESS at {_common.SHARED_DATA}")
+    _common.require_corpora("measure_prosody")
     from ser_synth.audio import AudioConfig
 
     config = AudioConfig()

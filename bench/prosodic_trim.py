@@ -22,8 +22,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json")
     args = ap.parse_args()
-    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
-        raise SystemExit(f"prosodic_trim needs the corpora at {_common.SHARED_DATA}")
+    _common.require_corpora("prosodic_trim")
 
     from ser_synth.data import read_corpora
     from ser_synth.data.loading import load_waveforms

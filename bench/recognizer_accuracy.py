@@ -178,8 +178,7 @@ def main():
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
     args = ap.parse_args()
-    if not (_common.SHARED_DATA / "ravdess16k").is_dir():
-        raise SystemExit(f"recognizer_accuracy needs the corpora at {_common.SHARED_DATA}")
+    _common.require_corpora("recognizer_accuracy")
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     result = {"environment": _common.environment()}
     for p in parts:
