@@ -10,6 +10,7 @@ from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer, load_rec
 from tests.conftest import toy_emotion_set
 from tests.helpers import run_recognizer_export_test
 
+
 @pytest.fixture(scope="module")
 def members():
     from ser_synth.audio.config import AudioConfig
@@ -18,6 +19,7 @@ def members():
     waves, labels, _ = toy_emotion_set()
     # two members that disagree in confidence: a weakly and a strongly regularised classifier
     return [ProsodicRecognizer(audio_config=cfg, C=c).fit(waves, labels) for c in (0.01, 5.0)]
+
 
 def test_fused_probabilities_are_the_weighted_geometric_mean(members):
     waves, labels, _ = toy_emotion_set(n_per_class=3)
@@ -29,6 +31,7 @@ def test_fused_probabilities_are_the_weighted_geometric_mean(members):
     np.testing.assert_allclose(fused.predict_proba(waves), expected, rtol=1e-5)
     assert fused.score(waves, labels) == 1.0 and fused.predict(waves).tolist() == labels
 
+
 def test_save_load_round_trip(members, tmp_path):
     waves, _, _ = toy_emotion_set(n_per_class=2)
     fused = FusionRecognizer(members)
@@ -37,6 +40,7 @@ def test_save_load_round_trip(members, tmp_path):
     back = load_recognizer(tmp_path / "fused")
     assert isinstance(back, FusionRecognizer) and back.weights == [0.5, 0.5]
     np.testing.assert_allclose(back.predict_proba(waves), fused.predict_proba(waves), rtol=1e-6)
+
 
 def test_errors(members):
     with pytest.raises(ConfigError, match="at least two recognizers"):
@@ -49,10 +53,12 @@ def test_errors(members):
     with pytest.raises(DataError, match="must share their classes"):
         FusionRecognizer([members[0], other]).predict_proba([np.zeros(800, np.float32)])
 
+
 def test_exports_as_one_saved_model(members, tmp_path):
     # two binary prosodic members (scikit-learn keeps one logit column) with unequal weights
     FusionRecognizer(members, weights=[1, 3]).save(tmp_path / "fused")
     run_recognizer_export_test(tmp_path / "fused", toy_emotion_set(n_per_class=2)[0], 8000, tmp_path, atol=1e-5)
+
 
 @pytest.mark.parametrize("name, n_train, held_out", [("ravdess8", 16, {"ravdess/17", "ravdess/18"}),
                                                       ("core4", 24, {"ravdess/17", "ravdess/18", "emodb/03", "emodb/08"})])
