@@ -35,7 +35,7 @@ def _run(args, capsys):
     (["critique", "--critic", "nope"], "no pretrained model named 'nope'"),
     (["critique", "--emotions", "joyful"], "unknown emotion 'joyful'"),
     (["critique", "--n", "0"], "critique needs n > 0"),
-    (["export", "--model", "judge4", "--out", "x"], "neither a saved recognizer nor a saved synthesizer"),
+    (["export", "--model", ".", "--out", "x"], "'.' is neither a saved recognizer nor a saved synthesizer"),
     (["export", "--model", "core4", "--out", "x", "--version", "-1"], "version must be a positive int, got -1"),
     (["export", "--model", "judge4", "--out", "x", "--tflite", "none"], "--tflite exports CRNN recognizers only"),
 ])
