@@ -3,9 +3,10 @@
     python bench/prosodic_trim.py [--json out/bench/prosodic_trim.json]
 
 A file is decoded and trimmed by the tf.data pipeline (``trim_silence_tf``: 1024-sample frames,
-hop 256); an array is trimmed with ``librosa.effects.trim`` (2048 / 512). The silence trim is
-where the two differ, and the prosodic statistics (pause share, loudness percentiles, onset
-rate per second) read the edges. Scored on RAVDESS actors 17 and 18 (every utterance; a
+hop 256); an array is now trimmed by the same function (up to commit 35c3e63 it went through
+``librosa.effects.trim``, 2048 / 512, and only 84-93% of the decisions agreed). The prosodic
+statistics (pause share, loudness percentiles, onset rate per second) read the edges, so the
+trim is where the two could differ. Scored on RAVDESS actors 17 and 18 (every utterance; a
 consistency check, not an accuracy figure: ``judge4`` trained on these actors).
 """
 

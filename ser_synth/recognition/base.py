@@ -43,6 +43,33 @@ def all_paths_or_records(X: list) -> bool:
     return all(files)
 
 
+def input_waveforms(X, config, *, trim_db: float | None, verbose: int = 0) -> list[np.ndarray]:
+    """Records, audio paths or float waveforms at ``config.sample_rate`` -> checked float32
+    ``[samples]`` waveforms, trimmed of silence by one rule for both kinds of input.
+
+    Files are decoded and trimmed by the tf.data pipeline; arrays are trimmed by the same
+    ``trim_silence_tf``, so a file and the same audio as an array give the same waveform (the
+    prosodic statistics read the edges; ``bench/prosodic_trim.py``).
+    """
+    from ser_synth.audio.validation import check_audio
+
+    X = as_inputs(X)
+    if all_paths_or_records(X):
+        from ser_synth.data.loading import load_waveforms
+
+        return load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], config,
+                              trim_db=trim_db, verbose=verbose)
+    import tensorflow as tf
+
+    from ser_synth.data.pipeline import trim_silence_tf
+
+    out = []
+    for i, x in enumerate(X):
+        y = check_audio(np.asarray(x), min_samples=config.min_samples, name=f"waveform {i}")
+        out.append(trim_silence_tf(tf.constant(y), trim_db).numpy() if trim_db else y)
+    return out
+
+
 class ClassifierMixin:
     """``predict``, ``score`` and ``evaluate`` for a facade with ``predict_proba``, ``classes_`` and ``_check_fitted``."""
 

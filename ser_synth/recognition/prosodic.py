@@ -16,7 +16,7 @@ import numpy as np
 from ser_synth.audio.config import AudioConfig
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, NotFittedError
-from ser_synth.recognition.base import ClassifierMixin, all_paths_or_records, as_inputs
+from ser_synth.recognition.base import ClassifierMixin, as_inputs, input_waveforms
 
 FORMAT_VERSION = 1
 _CONFIG_FILE = "prosodic.json"
@@ -99,9 +99,9 @@ class ProsodicRecognizer(ClassifierMixin):
 
     Notes
     -----
-    Files are trimmed by the decoding pipeline (``trim_silence_tf``), arrays by
-    ``librosa.effects.trim``; the statistics read the edges, so a file and the same audio as an
-    array can get different decisions (``bench/prosodic_trim.py``). Compare like with like.
+    Files and arrays are trimmed of silence by one rule (``trim_silence_tf``); the statistics
+    read the edges, and before that was so a file and the same audio as an array could get
+    different decisions (``bench/prosodic_trim.py``).
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
@@ -113,22 +113,7 @@ class ProsodicRecognizer(ClassifierMixin):
 
     def waveforms(self, X) -> list[np.ndarray]:
         """Records, audio paths or waveforms at the config rate -> checked, trimmed waveforms."""
-        from ser_synth.audio.validation import check_audio
-        from ser_synth.data.loading import load_waveforms
-
-        X = as_inputs(X)
-        if all_paths_or_records(X):
-            return load_waveforms([x.path if isinstance(x, Utterance) else str(x) for x in X], self.audio_config,
-                                  trim_db=self.trim_db, verbose=self.verbose)
-        import librosa
-
-        waves = []
-        for i, x in enumerate(X):
-            y = check_audio(np.asarray(x), min_samples=self.audio_config.min_samples, name=f"waveform {i}")
-            if self.trim_db:
-                y = librosa.effects.trim(y, top_db=self.trim_db)[0]
-            waves.append(y)
-        return waves
+        return input_waveforms(X, self.audio_config, trim_db=self.trim_db, verbose=self.verbose)
 
     def features(self, X) -> np.ndarray:
         """``[n, FEATURE_DIM]`` for records, audio paths or waveforms at the config rate."""

@@ -9,11 +9,10 @@ from typing import Sequence
 import numpy as np
 
 from ser_synth.audio.config import AudioConfig
-from ser_synth.audio.validation import check_audio
 from ser_synth.data.records import Utterance
 from ser_synth.data.splits import validation_split
 from ser_synth.exceptions import DataError, NotFittedError
-from ser_synth.recognition.base import ClassifierMixin, all_paths_or_records, as_inputs
+from ser_synth.recognition.base import ClassifierMixin, as_inputs, input_waveforms
 from ser_synth.recognition.config import ModelConfig, TrainConfig
 
 FORMAT_VERSION = 1
@@ -61,23 +60,7 @@ class EmotionRecognizer(ClassifierMixin):
     # ------------------------------------------------------------------ inputs
     def _waveforms(self, X) -> list[np.ndarray]:
         """Decode/validate inputs: records, paths, or float arrays at the config rate."""
-        import tensorflow as tf
-
-        from ser_synth.data.pipeline import trim_silence_tf
-
-        X = as_inputs(X)
-        if all_paths_or_records(X):
-            from ser_synth.data.loading import load_waveforms
-
-            paths = [x.path if isinstance(x, Utterance) else str(x) for x in X]
-            return load_waveforms(paths, self.audio_config, trim_db=self.train_config.trim_db, verbose=self.verbose)
-        out = []
-        for i, x in enumerate(X):
-            y = check_audio(np.asarray(x) if not isinstance(x, np.ndarray) else x, min_samples=self.audio_config.min_samples, name=f"waveform {i}")
-            if self.train_config.trim_db:
-                y = trim_silence_tf(tf.constant(y), self.train_config.trim_db).numpy()
-            out.append(y)
-        return out
+        return input_waveforms(X, self.audio_config, trim_db=self.train_config.trim_db, verbose=self.verbose)
 
     def _check_fitted(self):
         if not hasattr(self, "model_"):

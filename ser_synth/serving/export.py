@@ -96,8 +96,8 @@ def _probability_fn(recognizer, classes: list[str]):
 
         def prosodic(x, from_file):
             def features(y):
-                if trim_db:  # decoded files are trimmed as load_waveforms does, arrays as librosa.effects.trim
-                    y = trim_silence_tf(y, trim_db) if from_file else trim_silence_tf(y, trim_db, frame=2048, hop=512)
+                if trim_db:  # files and arrays alike, as ProsodicRecognizer.waveforms trims them
+                    y = trim_silence_tf(y, trim_db)
                 return utterance_features_tf(y, sr)
 
             F = tf.map_fn(features, x, fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))

@@ -62,6 +62,21 @@ def test_fit_features_is_fit_on_precomputed_features(tiny_audio_config):
         ProsodicRecognizer().fit_features(F, ["sad"] * 12)
 
 
+def test_a_file_and_its_array_are_trimmed_alike(tiny_audio_config, tmp_path):
+    from ser_synth.data.loading import load_waveforms
+
+    sr = tiny_audio_config.sample_rate
+    rng = np.random.default_rng(0)
+    # silence of lengths no frame hop divides, so two trim rules would cut at different samples
+    y = np.concatenate([1e-4 * rng.standard_normal(3001), tone(180, 0.7, amp=0.3, seed=1), 1e-4 * rng.standard_normal(2777)]).astype(np.float32)
+    path = write_wav(tmp_path / "clip.wav", y, sr)
+    as_array = load_waveforms([str(path)], tiny_audio_config, trim_db=None, verbose=0)
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config)
+    from_file, from_array = rec.waveforms([path])[0], rec.waveforms(as_array)[0]
+    assert len(from_file) < len(as_array[0])  # the silence was cut
+    np.testing.assert_array_equal(from_file, from_array)
+
+
 def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_config, tmp_path, monkeypatch):
     X = _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)
     y = ["sad"] * 4 + ["angry"] * 4
