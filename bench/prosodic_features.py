@@ -36,20 +36,13 @@ def extra_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
     (hop 10 ms, window 64 ms, the same frames and loud/voiced rule)."""
     import librosa
 
-    hop, n_fft = sample_rate // 100, 1024
-    y = np.asarray(y, np.float32)
-    if len(y) < n_fft:
-        y = np.pad(y, (0, n_fft - len(y)))
-    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop)) ** 2
-    rms_db = 10 * np.log10(np.maximum(S.mean(0), 1e-12))
-    rms_db = rms_db - rms_db.max()
-    loud = rms_db > -30
+    from ser_synth.recognition.prosodic import analysis_frames
+
+    y, hop, _, S, rms_db, loud, _, f0, voiced = analysis_frames(y, sample_rate)
+    lf0 = np.log2(f0)
     mel = librosa.power_to_db(librosa.feature.melspectrogram(S=S, sr=sample_rate, n_mels=40))
     envelope = mel[:, loud] if loud.sum() > 2 else mel
     envelope = envelope - envelope.mean(0, keepdims=True)  # each frame's shape, not its level
-    zcr = librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop)[0][:S.shape[1]]
-    lf0 = np.log2(librosa.yin(y, fmin=60, fmax=500, sr=sample_rate, frame_length=n_fft, hop_length=hop)[:S.shape[1]])
-    voiced = loud[:len(lf0)] & (zcr[:len(lf0)] < 0.15)
     pitch = [0.0] * 6
     if voiced.sum() >= 5:
         v = np.percentile(lf0[voiced], [5, 50, 95])

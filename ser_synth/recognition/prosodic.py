@@ -23,14 +23,13 @@ _CONFIG_FILE = "prosodic.json"
 N_MFCC = 13
 
 
-def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Prosodic and spectral statistics of one waveform ``[samples]`` -> ``[FEATURE_DIM]`` float32.
+def analysis_frames(y: np.ndarray, sample_rate: int) -> tuple:
+    """The frames every utterance statistic reads (hop 10 ms, window 1024 samples).
 
-    Pitch (YIN, 60-500 Hz, on loud low-ZCR frames): log-F0 mean, std, 10/90th percentiles,
-    slope (octaves/s) and voiced fraction; loudness (RMS dB relative to the utterance peak):
-    mean, std, 10/90th percentiles, and the share of pause frames; spectral: centroid, roll-off,
-    flatness and ZCR means and stds, long-term spectral tilt (dB per octave); 13 MFCC means and
-    stds and delta-MFCC stds; onset rate per second. Hop 10 ms, window 64 ms.
+    Returns ``(y, hop, n_fft, S, rms_db, loud, zcr, f0, voiced)``: the waveform padded to one
+    window, the power spectrogram ``S`` ``[1 + n_fft // 2, frames]``, per-frame level in dB
+    below the utterance's loudest frame, the loud mask (above -30 dB), zero-crossing rate, YIN
+    F0 in Hz (60-500) and the voiced mask (loud and ZCR < 0.15), each ``[frames]``.
     """
     import librosa
 
@@ -45,6 +44,21 @@ def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
     zcr = librosa.feature.zero_crossing_rate(y, frame_length=n_fft, hop_length=hop)[0][:S.shape[1]]
     f0 = librosa.yin(y, fmin=60, fmax=500, sr=sample_rate, frame_length=n_fft, hop_length=hop)[:S.shape[1]]
     voiced = loud[:len(f0)] & (zcr[:len(f0)] < 0.15)
+    return y, hop, n_fft, S, rms_db, loud, zcr, f0, voiced
+
+
+def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Prosodic and spectral statistics of one waveform ``[samples]`` -> ``[FEATURE_DIM]`` float32.
+
+    Pitch (YIN, 60-500 Hz, on loud low-ZCR frames): log-F0 mean, std, 10/90th percentiles,
+    slope (octaves/s) and voiced fraction; loudness (RMS dB relative to the utterance peak):
+    mean, std, 10/90th percentiles, and the share of pause frames; spectral: centroid, roll-off,
+    flatness and ZCR means and stds, long-term spectral tilt (dB per octave); 13 MFCC means and
+    stds and delta-MFCC stds; onset rate per second. Hop 10 ms, window 64 ms.
+    """
+    import librosa
+
+    y, hop, n_fft, S, rms_db, loud, zcr, f0, voiced = analysis_frames(y, sample_rate)
     lf0 = np.log2(f0[voiced]) if voiced.sum() >= 3 else np.zeros(3)
     t = np.arange(len(f0))[voiced] * hop / sample_rate if voiced.sum() >= 3 else np.arange(3.0)
     slope = float(np.polyfit(t, lf0, 1)[0]) if np.ptp(t) > 0 else 0.0
@@ -185,7 +199,6 @@ class ProsodicRecognizer(ClassifierMixin):
         z = z - z.max(1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(1, keepdims=True)
-
 
     def save(self, path: str | Path) -> Path:
         """Write ``prosodic.json`` (config + weights) atomically into folder ``path``."""
