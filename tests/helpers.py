@@ -51,7 +51,6 @@ def run_recognizer_export_test(model, clips: list[np.ndarray], sample_rate: int,
     import tensorflow as tf
 
     from ser_synth.recognition import load_recognizer
-    from ser_synth.recognition.fusion import geometric_mean, in_class_order
     from ser_synth.serving import export_model
 
     rec = load_recognizer(model)
@@ -59,14 +58,10 @@ def run_recognizer_export_test(model, clips: list[np.ndarray], sample_rate: int,
     loaded = tf.saved_model.load(str(dest))
     assert not any(op.startswith(("IO>", "PyFunc", "EagerPyFunc")) for op in saved_model_op_types(dest))
     classes = rec.classes_.tolist()
-    members = getattr(rec, "members", [rec])
     for i, y in enumerate(clips):
         out = loaded.signatures["serving_default"](waveform=tf.constant(y[None]))
-        # arrays: a CRNN member reads the waveform as sent (as the plain CRNN export does), a
-        # prosodic member trims it as its facade does
-        expected = geometric_mean([in_class_order(m.model_(y[None], training=False)["emotion"].numpy() if hasattr(m, "model_")
-                                                  else m.predict_proba([y]), m.classes_, classes) for m in members],
-                                  getattr(rec, "weights", None))
+        # arrays: each row trimmed and scored as the facade trims and scores the clip
+        expected = rec.predict_proba([y])
         np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=atol)
         assert out["label"].numpy()[0].decode() == classes[int(expected.argmax())]
         # WAV bytes: decoded and trimmed as the facade decodes and trims a file
@@ -74,3 +69,10 @@ def run_recognizer_export_test(model, clips: list[np.ndarray], sample_rate: int,
         sf.write(str(path), y, sample_rate, subtype="PCM_16")
         by_wav = loaded.signatures["recognize_wav"](wav=tf.constant(path.read_bytes()))["probabilities"].numpy()
         np.testing.assert_allclose(by_wav, rec.predict_proba([path]), atol=atol)
+    # one batch of clips cut to different lengths and zero-padded: each row gets its clip's answer
+    cut = [y[:len(y) * (5 - i % 3) // 5] for i, y in enumerate(clips)]
+    width = max(len(y) for y in cut)
+    batch = np.stack([np.pad(y, (0, width - len(y))) for y in cut]).astype(np.float32)
+    lengths = tf.constant([len(y) for y in cut], tf.int32)
+    together = loaded.signatures["with_lengths"](waveform=tf.constant(batch), lengths=lengths)["probabilities"].numpy()
+    np.testing.assert_allclose(together, rec.predict_proba(cut), atol=atol)

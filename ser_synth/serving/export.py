@@ -6,8 +6,12 @@ Signatures (all core TF ops, so ``tensorflow/serving`` loads them):
   -> ``probabilities`` ``[batch, classes]``, ``label`` string ``[batch]`` (rows shorter than one
   analysis frame, or with NaN/inf samples, fail the request with that message); ``recognize_wav``:
   ``wav`` string scalar (16-bit PCM WAV bytes at the config rate, any channels) -> the same
-  for that one clip, after the silence trim the Python facade applies. The same for a
-  ``ProsodicRecognizer`` or a ``FusionRecognizer`` (its statistics as TF ops).
+  for that one clip. Each row is trimmed of silence and scored alone, as the Python facade
+  trims and scores each clip; ``with_lengths``: ``waveform`` plus ``lengths`` int32 ``[batch]``,
+  each row's first ``lengths`` samples taken as its clip, so clips of different lengths go in
+  one zero-padded batch and each gets the answer it gets alone (``serving_default`` takes a
+  whole row as the clip, padding included). The same for a ``ProsodicRecognizer`` or a ``FusionRecognizer`` (its statistics as TF
+  ops).
 - synthesizer ``serving_default``: ``text``, ``emotion`` string ``[batch]``, ``intensity``
   float32 ``[batch]``, ``griffin_lim_iters`` int32 scalar -> ``waveform`` ``[batch, samples]``,
   ``lengths`` int32 ``[batch]`` (valid samples per row), ``log_mel`` ``[batch, frames, n_mels]``;
@@ -69,10 +73,11 @@ def _string_table(keys):
 
 
 def _probability_fn(recognizer, classes: list[str]):
-    """TF ops of ``recognizer.predict_proba``: ``(f(waveform [batch, samples], from_file) ->
-    probabilities [batch, len(classes)]`` with columns in ``classes`` order, Keras models to
-    track)``. ``from_file``: ``waveform`` is one decoded WAV ``[1, samples]``, trimmed as the
-    facades trim decoded files; otherwise rows are taken as the facades take arrays."""
+    """TF ops of ``recognizer.predict_proba``: ``(f(waveform [batch, samples], lengths [batch])
+    -> probabilities [batch, len(classes)]`` with columns in ``classes`` order, Keras models to
+    track)``. Each row's first ``lengths`` samples are trimmed of silence and scored alone, as
+    the facades trim and score each clip, so a row gets its clip's answer whatever else is in
+    the batch."""
     import tensorflow as tf
 
     from ser_synth.data.pipeline import trim_silence_tf
@@ -81,8 +86,8 @@ def _probability_fn(recognizer, classes: list[str]):
     if isinstance(recognizer, FusionRecognizer):
         parts = [_probability_fn(m, classes) for m in recognizer.members]
 
-        def fused(x, from_file):  # the weighted geometric mean, renormalised (recognition.fusion.geometric_mean)
-            return tf.nn.softmax(tf.add_n([w * tf.math.log(tf.clip_by_value(f(x, from_file), 1e-9, 1.0))
+        def fused(x, lengths):  # the weighted geometric mean, renormalised (recognition.fusion.geometric_mean)
+            return tf.nn.softmax(tf.add_n([w * tf.math.log(tf.clip_by_value(f(x, lengths), 1e-9, 1.0))
                                            for w, (f, _) in zip(recognizer.weights, parts)]))
 
         return fused, [m for _, models in parts for m in models]
@@ -94,13 +99,12 @@ def _probability_fn(recognizer, classes: list[str]):
         sr, trim_db = recognizer.audio_config.sample_rate, recognizer.trim_db
         mean, scale, coef, intercept = (tf.constant(getattr(recognizer, k), tf.float32) for k in ("mean_", "scale_", "coef_", "intercept_"))
 
-        def prosodic(x, from_file):
-            def features(y):
-                if trim_db:  # files and arrays alike, as ProsodicRecognizer.waveforms trims them
-                    y = trim_silence_tf(y, trim_db)
-                return utterance_features_tf(y, sr)
+        def features(row):
+            y = row[0][:row[1]]
+            return utterance_features_tf(trim_silence_tf(y, trim_db) if trim_db else y, sr)
 
-            F = tf.map_fn(features, x, fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))
+        def prosodic(x, lengths):
+            F = tf.map_fn(features, (x, lengths), fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))
             z = tf.matmul((F - mean) / scale, coef, transpose_b=True) + intercept
             if recognizer.coef_.shape[0] == 1:  # binary: scikit-learn keeps one column
                 z = tf.concat([-z, z], 1) / 2
@@ -109,20 +113,24 @@ def _probability_fn(recognizer, classes: list[str]):
         return prosodic, []
     cfg, trim_db, model = recognizer.audio_config, recognizer.train_config.trim_db, recognizer.model_
 
-    def crnn(x, from_file):
-        if from_file:
-            y = trim_silence_tf(x[0], trim_db) if trim_db else x[0]
-            x = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])[None]
-        return tf.gather(model(x, training=False)["emotion"], cols, axis=1)
+    def one_clip(row):
+        y = row[0][:row[1]]
+        y = trim_silence_tf(y, trim_db) if trim_db else y
+        y = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])
+        return model(y[None], training=False)["emotion"][0]
+
+    def crnn(x, lengths):
+        p = tf.map_fn(one_clip, (x, lengths), fn_output_signature=tf.TensorSpec([len(recognizer.classes_)], tf.float32))
+        return tf.gather(p, cols, axis=1)
 
     return crnn, [model]
 
 
 def export_recognizer(recognizer, out: str | Path, *, version: int | None = None) -> Path:
     """Export a fitted recognizer (:class:`~ser_synth.recognition.EmotionRecognizer`,
-    ``ProsodicRecognizer`` or ``FusionRecognizer``); returns the version folder. The prosodic
-    statistics run as TF ops (:mod:`ser_synth.recognition.prosodic_tf`), each row trimmed of
-    silence as the Python facade trims it."""
+    ``ProsodicRecognizer`` or ``FusionRecognizer``); returns the version folder. Each row of a
+    batch is trimmed of silence and scored alone, as the Python facade does each clip; the
+    prosodic statistics run as TF ops (:mod:`ser_synth.recognition.prosodic_tf`)."""
     import tensorflow as tf
 
     recognizer._check_fitted()
@@ -132,28 +140,37 @@ def export_recognizer(recognizer, out: str | Path, *, version: int | None = None
     classes = tf.constant(class_list)
     proba, models = _probability_fn(recognizer, class_list)
 
-    def predict(x, from_file=False):
-        p = proba(x, from_file)
+    def predict(x, lengths):
+        p = proba(x, lengths)
         return {"probabilities": p, "label": tf.gather(classes, tf.argmax(p, -1))}
+
+    def checked(waveform, lengths):
+        # check_audio's rules, as graph assertions (NaN would otherwise give confident garbage);
+        # the model reads the input only after them, or its own error may come first
+        short = f"at least one analysis frame ({cfg.min_samples} samples) per row"
+        checks = [tf.debugging.assert_greater_equal(tf.shape(waveform)[1], cfg.min_samples, message=f"waveform needs {short}"),
+                  tf.debugging.assert_all_finite(waveform, message="waveform has NaN or inf samples"),
+                  tf.debugging.assert_equal(tf.shape(lengths)[0], tf.shape(waveform)[0], message="lengths needs one entry per waveform row"),
+                  tf.debugging.assert_greater_equal(lengths, cfg.min_samples, message=f"lengths must be {short}"),
+                  tf.debugging.assert_less_equal(lengths, tf.shape(waveform)[1], message="lengths must not exceed the waveform's width")]
+        with tf.control_dependencies(checks):
+            return predict(tf.identity(waveform), tf.identity(lengths))
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
     def serving_default(waveform):
-        # check_audio's rules, as graph assertions (NaN would otherwise give confident garbage);
-        # the model reads the input only after them, or its own error may come first
-        checks = [tf.debugging.assert_greater_equal(tf.shape(waveform)[1], cfg.min_samples,
-                                                    message=f"waveform needs at least one analysis frame ({cfg.min_samples} samples) per row"),
-                  tf.debugging.assert_all_finite(waveform, message="waveform has NaN or inf samples")]
-        with tf.control_dependencies(checks):
-            waveform = tf.identity(waveform)
-        return predict(waveform)
+        return checked(waveform, tf.fill(tf.shape(waveform)[:1], tf.shape(waveform)[1]))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform"), tf.TensorSpec([None], tf.int32, name="lengths")])
+    def with_lengths(waveform, lengths):
+        return checked(waveform, lengths)
 
     @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="wav")])
     def recognize_wav(wav):
         audio, rate = tf.audio.decode_wav(wav)
         tf.debugging.assert_equal(rate, cfg.sample_rate, message=f"WAV must be at {cfg.sample_rate} Hz")
-        return predict(tf.reduce_mean(audio, axis=-1)[None], from_file=True)
+        return predict(tf.reduce_mean(audio, axis=-1)[None], tf.shape(audio)[:1])
 
-    return _save(models, {"serving_default": serving_default, "recognize_wav": recognize_wav}, dest)
+    return _save(models, {"serving_default": serving_default, "with_lengths": with_lengths, "recognize_wav": recognize_wav}, dest)
 
 
 def export_synthesizer(synthesizer, out: str | Path, *, version: int | None = None) -> Path:

@@ -34,14 +34,23 @@ def test_recognizer_signatures_match_the_model(recognizer_export):
     assert recognizer_export.name == "3" and (recognizer_export / "saved_model.pb").is_file() and (recognizer_export / "variables").is_dir()
     rec = EmotionRecognizer.pretrained("core4")
     loaded = tf.saved_model.load(str(recognizer_export))
-    assert set(loaded.signatures) == {"serving_default", "recognize_wav"}
+    assert set(loaded.signatures) == {"serving_default", "with_lengths", "recognize_wav"}
     x = (0.1 * np.random.default_rng(0).standard_normal((2, 24000))).astype(np.float32)
     out = loaded.signatures["serving_default"](waveform=tf.constant(x))
-    expected = rec.model_(tf.constant(x), training=False)["emotion"].numpy()
+    expected = rec.predict_proba(list(x))  # each row trimmed and scored as the facade scores its clip
     np.testing.assert_allclose(out["probabilities"].numpy(), expected, atol=1e-5)
     assert [s.decode() for s in out["label"].numpy()] == rec.classes_[expected.argmax(1)].tolist()
+    # clips of different lengths in one zero-padded batch, with their lengths: each gets its own answer
+    clips = [np.concatenate([np.zeros(4000, np.float32), x[0], np.zeros(4000, np.float32)]), x[1, :16000]]
+    batch = np.stack([clips[0], np.pad(clips[1], (0, len(clips[0]) - len(clips[1])))])
+    padded = loaded.signatures["with_lengths"](waveform=tf.constant(batch), lengths=tf.constant([len(c) for c in clips]))
+    np.testing.assert_allclose(padded["probabilities"].numpy(), rec.predict_proba(clips), atol=1e-5)
+    for lengths, message in [([32000], "one entry per waveform row"), ([32000, 100], "at least one analysis frame"),
+                             ([32000, 40000], "must not exceed")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            loaded.signatures["with_lengths"](waveform=tf.constant(batch), lengths=tf.constant(lengths))
     # WAV bytes: decoded, trimmed and scored like the Python facade does
-    clip = np.concatenate([np.zeros(4000, np.float32), x[0], np.zeros(4000, np.float32)])
+    clip = clips[0]
     wav = tf.audio.encode_wav(tf.constant(clip[:, None]), 16000)
     by_wav = loaded.signatures["recognize_wav"](wav=wav)["probabilities"].numpy()
     np.testing.assert_allclose(by_wav, rec.predict_proba([clip]), atol=2e-3)
@@ -170,5 +179,5 @@ def test_tf_serving_predict_request(recognizer_export):
         predict_request(recognizer_export, {"audio": x}, model_name="core4")
     with pytest.raises(ConfigError, match=r"input 'waveform' must have rank 2 .* got shape \(20000,\)"):
         predict_request(recognizer_export, {"waveform": x[0]}, model_name="core4")
-    with pytest.raises(ConfigError, match=r"signature 'predict' is not in .* it has \['recognize_wav', 'serving_default'\]"):
+    with pytest.raises(ConfigError, match=r"signature 'predict' is not in .* it has \['recognize_wav', 'serving_default', 'with_lengths'\]"):
         predict_request(recognizer_export, {"waveform": x}, model_name="core4", signature_name="predict")
