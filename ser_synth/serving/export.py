@@ -10,8 +10,8 @@ Signatures (all core TF ops, so ``tensorflow/serving`` loads them):
   trims and scores each clip; ``with_lengths``: ``waveform`` plus ``lengths`` int32 ``[batch]``,
   each row's first ``lengths`` samples taken as its clip, so clips of different lengths go in
   one zero-padded batch and each gets the answer it gets alone (``serving_default`` takes a
-  whole row as the clip, padding included). The same for a ``ProsodicRecognizer`` or a ``FusionRecognizer`` (its statistics as TF
-  ops).
+  whole row as the clip, padding included). The same for a ``ProsodicRecognizer`` or a
+  ``FusionRecognizer`` (its statistics as TF ops).
 - synthesizer ``serving_default``: ``text``, ``emotion`` string ``[batch]``, ``intensity``
   float32 ``[batch]``, ``griffin_lim_iters`` int32 scalar -> ``waveform`` ``[batch, samples]``,
   ``lengths`` int32 ``[batch]`` (valid samples per row), ``log_mel`` ``[batch, frames, n_mels]``;
