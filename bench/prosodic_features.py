@@ -108,7 +108,7 @@ def main():
     table = {"v1": lambda rs: np.stack([v1[r.path] for r in rs]),
              "extended": lambda rs: np.stack([np.concatenate([v1[r.path], extra[r.path]]) for r in rs])}
     result = {"speaker_disjoint": True, "c_grid": list(C_GRID),
-              "dims": {"v1": len(next(iter(v1.values()))), "extended": len(next(iter(v1.values()))) + len(next(iter(extra.values())))}}
+              "dims": {name: table[name](records[:1]).shape[1] for name in table}}
 
     def score(name, train, test, classes, crnn_p=None):
         features, C = VARIANTS[name]
