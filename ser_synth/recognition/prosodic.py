@@ -113,9 +113,9 @@ class ProsodicRecognizer(ClassifierMixin):
 
     Notes
     -----
-    Files and arrays are trimmed of silence by one rule (``trim_silence_tf``); the statistics
-    read the edges, and before that was so a file and the same audio as an array could get
-    different decisions (``bench/prosodic_trim.py``).
+    Files and arrays are trimmed of silence by one rule (``trim_silence_tf``). The statistics
+    read the edges, so with two rules a file and the same audio as an array got different
+    decisions (``bench/prosodic_trim.py``).
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,

@@ -83,6 +83,10 @@ def _probability_fn(recognizer, classes: list[str]):
     from ser_synth.data.pipeline import trim_silence_tf
     from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer
 
+    def clip(row, trim_db):  # (waveform row, its length) -> the clip, trimmed as the facades trim it
+        y = row[0][:row[1]]
+        return trim_silence_tf(y, trim_db) if trim_db else y
+
     if isinstance(recognizer, FusionRecognizer):
         parts = [_probability_fn(m, classes) for m in recognizer.members]
 
@@ -100,8 +104,7 @@ def _probability_fn(recognizer, classes: list[str]):
         mean, scale, coef, intercept = (tf.constant(getattr(recognizer, k), tf.float32) for k in ("mean_", "scale_", "coef_", "intercept_"))
 
         def features(row):
-            y = row[0][:row[1]]
-            return utterance_features_tf(trim_silence_tf(y, trim_db) if trim_db else y, sr)
+            return utterance_features_tf(clip(row, trim_db), sr)
 
         def prosodic(x, lengths):
             F = tf.map_fn(features, (x, lengths), fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))
@@ -114,8 +117,7 @@ def _probability_fn(recognizer, classes: list[str]):
     cfg, trim_db, model = recognizer.audio_config, recognizer.train_config.trim_db, recognizer.model_
 
     def one_clip(row):
-        y = row[0][:row[1]]
-        y = trim_silence_tf(y, trim_db) if trim_db else y
+        y = clip(row, trim_db)
         y = tf.pad(y, [[0, tf.maximum(0, cfg.min_samples - tf.shape(y)[0])]])
         return model(y[None], training=False)["emotion"][0]
 
