@@ -6,7 +6,10 @@ standardisation help it? (core4 emotions; speaker- and corpus-disjoint.)
 ``raw``: a :class:`ProsodicRecognizer` fitted on RAVDESS actors 01-18, tested on all of EMO-DB.
 ``speaker_z``: the same after standardising every speaker's features over that speaker's own
 utterances, in training and test alike (transductive: a test speaker's unlabeled utterances
-are used; an exploration, not a package feature).
+are used; an exploration, not a package feature). Both read the recording's own level
+(``normalize_level=False``, the member of the time).
+``member``: the fused models' current prosodic member (``recipes.PROSODIC_MEMBER``: each clip
+brought to one RMS level, trained also on noisy copies), fitted and tested the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import argparse
 
 import _common
 import numpy as np
-from recipes import EMODB, RAVDESS, RECIPES
+from recipes import EMODB, PROSODIC_MEMBER, RAVDESS, RECIPES
 
 
 def speaker_standardised(F: np.ndarray, speakers: list[str]) -> np.ndarray:
@@ -38,7 +41,7 @@ def main():
 
     emotions = RECIPES["core4"]["emotions"]
     train, test = read_corpora([RAVDESS], emotions=emotions), read_corpora([EMODB], emotions=emotions)
-    extractor = ProsodicRecognizer(verbose=1)
+    extractor = ProsodicRecognizer(normalize_level=False, verbose=1)
     f_train, f_test = extractor.features(train), extractor.features(test)
     s_train, s_test = [r.speaker for r in train], [r.speaker for r in test]
     y_train, y_test = [r.emotion for r in train], [r.emotion for r in test]
@@ -50,6 +53,10 @@ def main():
         rep = evaluation_report(y_test, model.proba_from_features(b), model.classes_.tolist(), s_test)
         result[name] = {k: rep[k] for k in ("uar", "wa", "confusion", "labels")}
         print(f"{name}: UAR {rep['uar']:.3f}", flush=True)
+    member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1).fit(train)
+    rep = evaluation_report(y_test, member.predict_proba(test), member.classes_.tolist(), s_test)
+    result["member"] = {k: rep[k] for k in ("uar", "wa", "confusion", "labels")}
+    print(f"member: UAR {rep['uar']:.3f}", flush=True)
     result["environment"] = _common.environment()
     _common.write(result, args.json)
 

@@ -99,7 +99,7 @@ def main():
     from ser_synth.recognition.metrics import evaluation_report
     from ser_synth.recognition.prosodic import utterance_features
 
-    extractor = ProsodicRecognizer(verbose=1)
+    extractor = ProsodicRecognizer(normalize_level=False, verbose=1)  # the shipped member of the time
     rate = extractor.audio_config.sample_rate
     records = read_corpora([RAVDESS]) + read_corpora([EMODB], emotions=RECIPES["core4"]["emotions"])
     v1, extra = {}, {}

@@ -16,6 +16,12 @@ _MODEL = {}
 # actors) beats a single model; see bench/recognizer_accuracy.py --parts cv
 _TRAIN = {"epochs": 80, "patience": 20, "ensemble": 2}
 
+# the fused models' prosodic member: statistics of the clip at one RMS level, trained also on a
+# noisy copy of each utterance, so that the fusion is not less robust than its CRNN
+# (bench/robustness.py; the variants cross-validated in bench/prosodic_robustness.py)
+PROSODIC_MEMBER = {"normalize_level": True, "noise_augment": True}
+
+
 def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, model_overrides: dict | None = None, **train_overrides):
     """An unfitted :class:`EmotionRecognizer` configured by recipe ``name`` (``model_overrides``:
     ModelConfig fields, ``train_overrides``: TrainConfig fields)."""

@@ -5,8 +5,9 @@
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
-  With ``--fusion``, each fold also fits a ``ProsodicRecognizer`` on the same training actors and
-  scores it alone and fused with the CRNN (``fusion``: mean of log-probabilities, equal weights,
+  With ``--fusion``, each fold also fits a ``ProsodicRecognizer`` (the shipped fused models'
+  member, ``recipes.PROSODIC_MEMBER``; its noisy copies are drawn once for all actors) on the
+  same training actors and scores it alone and fused with the CRNN (``fusion``: mean of log-probabilities, equal weights,
   the rule fixed before the first run; ``fusion_mean``: mean of probabilities).
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
 - ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
@@ -25,7 +26,7 @@ import time
 
 import _common
 import numpy as np
-from recipes import EMODB, RAVDESS, RECIPES, make_recognizer
+from recipes import EMODB, PROSODIC_MEMBER, RAVDESS, RECIPES, make_recognizer
 
 CROSS_MODEL = _common.ROOT / "out" / "bench" / "ravdess_only_core4"
 
@@ -61,7 +62,12 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         from ser_synth.recognition import ProsodicRecognizer
         from ser_synth.recognition.fusion import in_class_order
 
-        features = dict(zip((r.path for r in records), ProsodicRecognizer(verbose=1).features(records)))
+        member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
+        raw = member.waveforms(records, trim=False)
+        speech = member.waveforms(raw)
+        features = dict(zip((r.path for r in records), member.statistics(speech)))
+        # the noise_augment copies, drawn once for every utterance; each fold trains on its own
+        noisy = dict(zip((r.path for r in records), member.statistics(member.noisy(raw, speech)))) if member.noise_augment else {}
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:
@@ -79,7 +85,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         fold = {**_summary(evaluation_report(y, probs[0], classes, spk)), "test_speakers": split.test_speakers,
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
         if fusion:
-            prosodic = ProsodicRecognizer().fit_features([features[r.path] for r in split.train], [r.emotion for r in split.train])
+            train_f = [features[r.path] for r in split.train] + [noisy[r.path] for r in split.train if noisy]
+            prosodic = ProsodicRecognizer().fit_features(train_f, [r.emotion for r in split.train] * (1 + bool(noisy)))
             p_pros = in_class_order(prosodic.proba_from_features([features[r.path] for r in test]), prosodic.classes_, classes)
             fold.update(_fusion_uars(np.mean(probs, axis=0), p_pros, classes, test, f"fold {i + 1}/{folds}: "))
         if members > 1:
@@ -145,7 +152,7 @@ def part_cross(fusion: bool = False) -> dict:
         from ser_synth.recognition.fusion import in_class_order
 
         classes = rec.classes_.tolist()
-        prosodic = ProsodicRecognizer(verbose=1).fit(train)
+        prosodic = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1).fit(train)
         p_pros = in_class_order(prosodic.predict_proba(test), prosodic.classes_, classes)
         res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "))
     return res

@@ -83,6 +83,21 @@ def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 FEATURE_DIM = 6 + 5 + 8 + 1 + 3 * N_MFCC + 1
+REFERENCE_RMS = 0.1  # -20 dBFS: the level every clip is brought to when normalize_level is set
+
+
+def level_normalized(y: np.ndarray) -> np.ndarray:
+    """``y`` ``[samples]`` scaled to RMS ``REFERENCE_RMS`` (float32; digital silence stays silent)."""
+    rms = np.sqrt(np.mean(np.square(y, dtype=np.float64)))
+    return (np.asarray(y, np.float64) * (REFERENCE_RMS / (rms + 1e-12))).astype(np.float32)
+
+
+def with_noise(raw: np.ndarray, speech: np.ndarray, rng: np.random.Generator, snr_db: tuple[float, float]) -> np.ndarray:
+    """``raw`` ``[samples]`` plus white noise over its whole length (lead-in and tail included) at
+    an SNR drawn from ``snr_db`` (dB, low-high) against the power of ``speech`` (its trimmed clip)."""
+    snr = rng.uniform(*snr_db)
+    power = np.mean(np.square(speech, dtype=np.float64)) + 1e-12
+    return (raw + rng.standard_normal(len(raw)) * np.sqrt(power / 10 ** (snr / 10))).astype(np.float32)
 
 
 class ProsodicRecognizer(ClassifierMixin):
@@ -102,6 +117,15 @@ class ProsodicRecognizer(ClassifierMixin):
         channel (:func:`~ser_synth.audio.pitch.source_filter_resynthesis`), so the judge learns
         emotion from what a source-filter rendering keeps (prosody, smooth envelope) rather
         than from fine spectral detail it loses. Training data stay real speech.
+    normalize_level : bool
+        Bring every trimmed clip to one RMS level (:func:`level_normalized`) before the
+        statistics, so the recording's gain does not move them (the MFCC means read absolute
+        level). Models saved before this option load with it off.
+    noise_augment : bool
+        Also train on a copy of each training utterance with white noise over the whole
+        recording at an SNR drawn from ``AugmentConfig().snr_db`` (10-30 dB; seeded), trimmed
+        as any input is: noise defeats the silence trim, so the copies teach the classifier
+        noisy lead-ins and tails as well as noisy speech (``bench/robustness.py``).
     verbose : int
 
     Attributes
@@ -119,19 +143,34 @@ class ProsodicRecognizer(ClassifierMixin):
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
-                 vocoder_augment: bool = False, verbose: int = 0):
+                 vocoder_augment: bool = False, normalize_level: bool = True, noise_augment: bool = False, verbose: int = 0):
         self.audio_config = AudioConfig.from_dict(audio_config)
         if not C > 0:
             raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
         self.C, self.trim_db, self.vocoder_augment, self.verbose = float(C), float(trim_db), bool(vocoder_augment), verbose
+        self.normalize_level, self.noise_augment = bool(normalize_level), bool(noise_augment)
 
-    def waveforms(self, X) -> list[np.ndarray]:
-        """Records, audio paths or waveforms at the config rate -> checked, trimmed waveforms."""
-        return input_waveforms(X, self.audio_config, trim_db=self.trim_db, verbose=self.verbose)
+    def waveforms(self, X, *, trim: bool = True) -> list[np.ndarray]:
+        """Records, audio paths or waveforms at the config rate -> checked waveforms, trimmed
+        unless ``trim`` is False."""
+        return input_waveforms(X, self.audio_config, trim_db=self.trim_db if trim else None, verbose=self.verbose)
+
+    def statistics(self, waves: Sequence[np.ndarray]) -> np.ndarray:
+        """``[n, FEATURE_DIM]`` of waveforms already trimmed (level-normalised first when ``normalize_level``)."""
+        level = level_normalized if self.normalize_level else np.asarray
+        return np.stack([utterance_features(level(w), self.audio_config.sample_rate) for w in waves])
 
     def features(self, X) -> np.ndarray:
         """``[n, FEATURE_DIM]`` for records, audio paths or waveforms at the config rate."""
-        return np.stack([utterance_features(w, self.audio_config.sample_rate) for w in self.waveforms(X)])
+        return self.statistics(self.waveforms(X))
+
+    def noisy(self, raw: Sequence[np.ndarray], speech: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One seeded noisy copy of each untrimmed waveform in ``raw`` (see ``noise_augment``),
+        trimmed as any input; ``speech`` are the same waveforms trimmed (their SNR reference)."""
+        from ser_synth.data.augment import AugmentConfig
+
+        rng, snr_db = np.random.default_rng(0), AugmentConfig().snr_db
+        return self.waveforms([with_noise(r, s, rng, snr_db) for r, s in zip(raw, speech)])
 
     def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
@@ -157,10 +196,14 @@ class ProsodicRecognizer(ClassifierMixin):
         y = np.asarray(list(y), dtype=str)
         if len(y) != len(X) or len(set(y)) < 2:
             raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y.tolist()))}")
-        waves = self.waveforms(X)
+        raw = self.waveforms(X, trim=False) if self.noise_augment else None
+        waves = self.waveforms(raw) if raw is not None else self.waveforms(X)
+        labels = [y]
         if self.vocoder_augment:
-            waves, y = waves + self.waveforms(self.vocoded(waves)), np.concatenate([y, y])
-        self.fit_features(np.stack([utterance_features(w, self.audio_config.sample_rate) for w in waves]), y)
+            waves, labels = waves + self.waveforms(self.vocoded(waves[:len(y)])), labels + [y]
+        if raw is not None:
+            waves, labels = waves + self.noisy(raw, waves[:len(y)]), labels + [y]
+        self.fit_features(self.statistics(waves), np.concatenate(labels))
         self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
         return self
 
@@ -207,7 +250,8 @@ class ProsodicRecognizer(ClassifierMixin):
         self._check_fitted()
         path = Path(path)
         meta = {"format_version": FORMAT_VERSION, "kind": "ProsodicRecognizer", "audio_config": self.audio_config.to_dict(),
-                "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment,
+                "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
@@ -220,7 +264,8 @@ class ProsodicRecognizer(ClassifierMixin):
         path, meta = read_saved_folder(path, model_file=_CONFIG_FILE, config_file=_CONFIG_FILE, format_version=FORMAT_VERSION,
                                        kind="ProsodicRecognizer")
         obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"],
-                  vocoder_augment=meta.get("vocoder_augment", False), verbose=verbose)
+                  vocoder_augment=meta.get("vocoder_augment", False), normalize_level=meta.get("normalize_level", False),
+                  noise_augment=meta.get("noise_augment", False), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
         for k in ("mean", "scale", "coef", "intercept"):

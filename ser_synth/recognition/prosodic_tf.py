@@ -166,6 +166,15 @@ def _onset_count(y: tf.Tensor, sample_rate: int, hop: int) -> tf.Tensor:
     return tf.where(any_onset, count, 0)
 
 
+def level_normalized_tf(y: tf.Tensor) -> tf.Tensor:
+    """:func:`~ser_synth.recognition.prosodic.level_normalized` in TF ops: ``[samples]`` scaled to RMS ``REFERENCE_RMS``."""
+    from ser_synth.recognition.prosodic import REFERENCE_RMS
+
+    y64 = tf.cast(y, tf.float64)
+    rms = tf.sqrt(tf.reduce_mean(tf.square(y64)))
+    return tf.cast(y64 * (REFERENCE_RMS / (rms + 1e-12)), tf.float32)
+
+
 def utterance_features_tf(y: tf.Tensor, sample_rate: int) -> tf.Tensor:
     """``[FEATURE_DIM]`` float32 of one waveform ``[samples]`` (float) at ``sample_rate`` Hz; see
     :func:`~ser_synth.recognition.prosodic.utterance_features` for what each statistic is."""

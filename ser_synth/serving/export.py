@@ -98,13 +98,14 @@ def _probability_fn(recognizer, classes: list[str]):
     cols = [recognizer.classes_.tolist().index(c) for c in classes]
     if isinstance(recognizer, ProsodicRecognizer):
         from ser_synth.recognition.prosodic import FEATURE_DIM
-        from ser_synth.recognition.prosodic_tf import utterance_features_tf
+        from ser_synth.recognition.prosodic_tf import level_normalized_tf, utterance_features_tf
 
         sr, trim_db = recognizer.audio_config.sample_rate, recognizer.trim_db
+        level = level_normalized_tf if recognizer.normalize_level else tf.identity
         mean, scale, coef, intercept = (tf.constant(getattr(recognizer, k), tf.float32) for k in ("mean_", "scale_", "coef_", "intercept_"))
 
         def features(row):
-            return utterance_features_tf(clip(row, trim_db), sr)
+            return utterance_features_tf(level(clip(row, trim_db)), sr)
 
         def prosodic(x, lengths):
             F = tf.map_fn(features, (x, lengths), fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))

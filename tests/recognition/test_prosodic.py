@@ -10,7 +10,7 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import FEATURE_DIM, utterance_features
+from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, utterance_features
 from tests.conftest import tone, write_wav
 
 
@@ -87,7 +87,7 @@ def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_conf
     rec.fit(X, y)
     assert len(seen) == 16  # each utterance as given and through the vocoder channel (trimmed again)
     vocoded = rec.vocoded(rec.waveforms(X[:1]))
-    np.testing.assert_allclose(seen[8], vocoded[0], atol=1e-6)
+    np.testing.assert_allclose(seen[8], level_normalized(vocoded[0]), atol=1e-6)
     assert not np.allclose(seen[8], seen[0])
     test = _clips(2, 125, 0.3, 50) + _clips(2, 310, 0.05, 60)
     proba = rec.predict_proba(test)
@@ -95,6 +95,48 @@ def test_vocoder_augment_trains_on_both_channels_and_round_trips(tiny_audio_conf
     back = load_recognizer(rec.save(tmp_path / "judge"))
     assert back.vocoder_augment and ProsodicRecognizer.load(tmp_path / "judge").C == rec.C
     np.testing.assert_allclose(back.predict_proba(test), proba, atol=1e-5)
+
+
+def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_path):
+    X = _clips(6, 120, 0.3, 0) + _clips(6, 300, 0.05, 10)
+    y = ["sad"] * 6 + ["angry"] * 6
+    test = _clips(2, 125, 0.3, 50) + _clips(2, 310, 0.05, 60)
+    quiet = [x * 10 ** (-30 / 20) for x in test]
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
+    assert rec.normalize_level  # the default
+    np.testing.assert_allclose(rec.predict_proba(quiet), rec.predict_proba(test), atol=1e-4)
+    absolute = ProsodicRecognizer(audio_config=tiny_audio_config, normalize_level=False).fit(X, y)
+    assert np.abs(absolute.predict_proba(quiet) - absolute.predict_proba(test)).max() > 0.05  # level moved it
+    # saved with the option; a model saved before the option existed loads with it off
+    import json
+
+    path = rec.save(tmp_path / "rec") / "prosodic.json"
+    assert load_recognizer(tmp_path / "rec").normalize_level
+    meta = json.loads(path.read_text())
+    del meta["normalize_level"], meta["noise_augment"]
+    path.write_text(json.dumps(meta))
+    old = load_recognizer(tmp_path / "rec")
+    assert not old.normalize_level and not old.noise_augment
+
+
+def test_noise_augment_adds_a_seeded_noisy_copy_with_its_lead_in(tiny_audio_config, tmp_path, monkeypatch):
+    sr = tiny_audio_config.sample_rate
+    gap = np.zeros(sr // 2, np.float32)  # half a second of digital silence each side, which the trim cuts
+    X = [np.concatenate([gap, x, gap]) for x in _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)]
+    y = ["sad"] * 4 + ["angry"] * 4
+    seen = []
+    real = utterance_features
+    monkeypatch.setattr("ser_synth.recognition.prosodic.utterance_features", lambda w, rate: seen.append(len(w)) or real(w, rate))
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
+    assert len(seen) == 16
+    clean, noisy = seen[:8], seen[8:]
+    assert all(c <= len(x) - len(gap) for c, x in zip(clean, X))  # trimmed to the tone (give or take a frame)
+    assert all(n == len(x) for n, x in zip(noisy, X))  # noise over the silence: nothing left to trim
+    again = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
+    np.testing.assert_array_equal(again.coef_, rec.coef_)  # seeded
+    plain = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
+    assert not np.allclose(plain.coef_, rec.coef_)
+    assert load_recognizer(rec.save(tmp_path / "rec")).noise_augment
 
 
 def test_errors(tmp_path):
