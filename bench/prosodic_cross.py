@@ -9,7 +9,8 @@ utterances, in training and test alike (transductive: a test speaker's unlabeled
 are used; an exploration, not a package feature). Both read the recording's own level
 (``normalize_level=False``, the member of the time).
 ``member``: the fused models' current prosodic member (``recipes.PROSODIC_MEMBER``: each clip
-brought to one RMS level, trained also on noisy copies), fitted and tested the same way.
+brought to one RMS level, trained also on noisy copies), fitted and tested the same way; and
+each of its two options alone (``normalize_level_only``, ``noise_augment_only``).
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ def main():
         rep = evaluation_report(y_test, model.proba_from_features(b), model.classes_.tolist(), s_test)
         result[name] = {k: rep[k] for k in ("uar", "wa", "confusion", "labels")}
         print(f"{name}: UAR {rep['uar']:.3f}", flush=True)
-    member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1).fit(train)
-    rep = evaluation_report(y_test, member.predict_proba(test), member.classes_.tolist(), s_test)
-    result["member"] = {k: rep[k] for k in ("uar", "wa", "confusion", "labels")}
-    print(f"member: UAR {rep['uar']:.3f}", flush=True)
+    for name, options in (("member", PROSODIC_MEMBER), ("normalize_level_only", {"normalize_level": True}),
+                          ("noise_augment_only", {"normalize_level": False, "noise_augment": True})):
+        model = ProsodicRecognizer(**options, verbose=1).fit(train)
+        rep = evaluation_report(y_test, model.predict_proba(test), model.classes_.tolist(), s_test)
+        result[name] = {"options": options, **{k: rep[k] for k in ("uar", "wa", "confusion", "labels")}}
+        print(f"{name}: UAR {rep['uar']:.3f}", flush=True)
     result["environment"] = _common.environment()
     _common.write(result, args.json)
 
