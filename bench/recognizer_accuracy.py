@@ -63,11 +63,10 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         from ser_synth.recognition.fusion import in_class_order
 
         member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
-        raw = member.waveforms(records, trim=False)
-        speech = member.waveforms(raw)
+        speech, noisy = member.speech_and_noisy(records) if member.noise_augment else (member.waveforms(records), [])
         features = dict(zip((r.path for r in records), member.statistics(speech)))
         # the noise_augment copies, drawn once for every utterance; each fold trains on its own
-        noisy = dict(zip((r.path for r in records), member.statistics(member.noisy(raw, speech)))) if member.noise_augment else {}
+        noisy = dict(zip((r.path for r in records), member.statistics(noisy))) if noisy else {}
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:

@@ -150,6 +150,7 @@ def main():
 
     from ser_synth.data import holdout_split, read_corpora
     from ser_synth.data.loading import load_waveforms
+    from ser_synth.recognition.base import input_waveforms
     from ser_synth.recognition import load_recognizer
     from ser_synth.recognition.fusion import geometric_mean, in_class_order
     from ser_synth.recognition.metrics import evaluation_report
@@ -167,7 +168,7 @@ def main():
         classes = fused.classes_.tolist()
         talkers = load_waveforms([r.path for r in babble_recs], crnn.audio_config, trim_db=30.0, verbose=0)
         raw = load_waveforms([r.path for r in test], crnn.audio_config, trim_db=None, verbose=0)
-        trimmed = load_waveforms([r.path for r in test], crnn.audio_config, trim_db=30.0, verbose=0)
+        trimmed = input_waveforms(raw, crnn.audio_config, trim_db=30.0)  # as the pipeline trims the files, without decoding them again
         y_true, spk = [r.emotion for r in test], [r.speaker for r in test]
         rows = {}
         for cond, (waves, notes) in conditions(raw, trimmed, talkers).items():

@@ -172,6 +172,13 @@ class ProsodicRecognizer(ClassifierMixin):
         rng, snr_db = np.random.default_rng(0), AugmentConfig().snr_db
         return self.waveforms([with_noise(r, s, rng, snr_db) for r, s in zip(raw, speech)])
 
+    def speech_and_noisy(self, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Inputs decoded once -> (their trimmed waveforms, one seeded noisy copy of each, see
+        :meth:`noisy`): the two halves of a ``noise_augment`` training set."""
+        raw = self.waveforms(X, trim=False)
+        speech = self.waveforms(raw)
+        return speech, self.noisy(raw, speech)
+
     def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
         import keras
@@ -196,13 +203,12 @@ class ProsodicRecognizer(ClassifierMixin):
         y = np.asarray(list(y), dtype=str)
         if len(y) != len(X) or len(set(y)) < 2:
             raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y.tolist()))}")
-        raw = self.waveforms(X, trim=False) if self.noise_augment else None
-        waves = self.waveforms(raw) if raw is not None else self.waveforms(X)
+        waves, noisy = self.speech_and_noisy(X) if self.noise_augment else (self.waveforms(X), [])
         labels = [y]
         if self.vocoder_augment:
-            waves, labels = waves + self.waveforms(self.vocoded(waves[:len(y)])), labels + [y]
-        if raw is not None:
-            waves, labels = waves + self.noisy(raw, waves[:len(y)]), labels + [y]
+            waves, labels = waves + self.waveforms(self.vocoded(waves)), labels + [y]
+        if noisy:
+            waves, labels = waves + noisy, labels + [y]
         self.fit_features(self.statistics(waves), np.concatenate(labels))
         self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
         return self
