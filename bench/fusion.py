@@ -129,14 +129,17 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
                   f"on EMO-DB (another corpus, language and set of speakers; n = {cross['n']}), the prosodic classifier scores UAR "
                   f"{cross['prosodic_uar']:.3f} and the fusion {cross['fusion_uar']:.3f}, against {cross['uar']:.3f} for the CRNN alone"
                   + (". " if helps else ": on speech from another corpus, prefer the plain CRNN. ")
-                  + "The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
+                  + "(Measured before the silence trim cut noise-only edges, which changed this member's noisy copies; not run "
+                  "again, since it trains the CRNNs.) The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
                   "(`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion`."]
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
               "the figures per condition, for the fusion and each member, are in `bench/results/robustness.json` (`python "
               "bench/robustness.py`). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
               "noise at 20 dB SNR or 30 dB below the recording's level, and took the fusion below the CRNN alone "
-              "(`bench/results/robustness_before.json`)."]
+              "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
+              "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
+              "is `bench/results/robustness_peak_trim.json`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):

@@ -12,7 +12,7 @@ input):
 - white noise and babble at 20 / 10 / 5 / 0 dB SNR (speech power over the clip trimmed at
   30 dB; babble: five EMO-DB talkers of speakers 09-16 at equal level, never a test speaker);
   at 20 and 10 dB also ``_speech_only``: the same noise over the clean-trimmed speech alone, so
-  the facades' silence trim, which noise defeats, has no noise-only lead-in or tail to keep;
+  the facades' silence trim has no noise-only lead-in or tail to find;
 - level: -30 dB, and clipping (peak driven to 4x full scale, then clipped to +-1);
 - telephone: 8 kHz, 300-3400 Hz band-pass, 8-bit mu-law (G.711), back to 16 kHz;
 - codecs: MP3 (constant bit rate) and Ogg Vorbis at libsndfile's compression level 0.9 of 0-1
@@ -21,6 +21,11 @@ input):
   energy equal to the direct path's) with RT60 0.3 and 0.8 s;
 - window: only the centre 0.5 / 1 / 1.5 / 2 s of the trimmed clip (what the REST service's
   streaming recognizer sees of an utterance through its rolling window).
+
+The trim is the package's one rule (:func:`ser_synth.audio.trim.trim_silence_tf`; the JSON's
+``trim`` names its constants): 30 dB below the loudest frame, and steady noise-only edges. Up to
+the commit that added the edge rule, only the first; ``bench/results/robustness_peak_trim.json``
+is that run.
 
 Reports UAR per model and condition (and the drop from clean), as JSON and one PNG. Inference
 only: nothing is trained or tuned. Speaker-disjoint.
@@ -148,6 +153,7 @@ def main():
     args = ap.parse_args()
     _common.require_corpora("robustness")
 
+    from ser_synth.audio import trim
     from ser_synth.data import holdout_split, read_corpora
     from ser_synth.data.loading import load_waveforms
     from ser_synth.recognition.base import input_waveforms
@@ -159,6 +165,7 @@ def main():
     babble_recs = [r for r in read_corpora([EMODB]) if r.speaker not in held_out]
     babble_recs = [babble_recs[i] for i in np.random.default_rng(0).choice(len(babble_recs), 40, replace=False)]
     result = {"environment": _common.environment(), "speaker_disjoint": True, "sample_rate": SR,
+              "trim": {"top_db": 30.0, **{k.lower(): getattr(trim, k) for k in ("EDGE_FRAMES", "EDGE_RANGE_DB", "EDGE_BELOW_PEAK_DB", "EDGE_MARGIN_DB")}},
               "babble": f"5 of 40 EMO-DB utterances of speakers {sorted({r.speaker for r in babble_recs})} per clip", "recipes": {}}
     for name in args.recipes.split(","):
         recipe = RECIPES[name]

@@ -96,11 +96,13 @@ def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 
 def trim_silence(y: np.ndarray, *, top_db: float = 30.0, frame_length: int = 1024, hop_length: int = 256) -> np.ndarray:
-    """Cut leading/trailing frames quieter than ``top_db`` below the clip's peak RMS."""
-    import librosa
+    """Cut leading/trailing frames quieter than ``top_db`` below the clip's peak RMS, and noise-only
+    edges of a noisy recording: the pipelines' rule (:func:`ser_synth.audio.trim.trim_silence_tf`)."""
+    import tensorflow as tf
 
-    trimmed, _ = librosa.effects.trim(y, top_db=top_db, frame_length=frame_length, hop_length=hop_length)
-    return trimmed if trimmed.size else y
+    from ser_synth.audio.trim import trim_silence_tf
+
+    return trim_silence_tf(tf.constant(y, tf.float32), top_db, frame_length, hop_length).numpy()
 
 
 def normalize(y: np.ndarray, *, method: str | None = "peak", target_db: float = -1.0) -> np.ndarray:
@@ -150,7 +152,8 @@ def load_audio(
     mono : bool
         Average channels (must be True: models take mono).
     trim : bool
-        Remove leading/trailing silence quieter than ``top_db`` below the peak.
+        Remove leading/trailing silence quieter than ``top_db`` below the peak, and steady
+        noise-only edges (:func:`trim_silence`).
     normalization : {None, "peak", "loudness"}
         Optional level normalisation; ``target_db`` defaults to -1 dBFS peak / -23 dBFS RMS.
 

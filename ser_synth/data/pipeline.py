@@ -10,28 +10,9 @@ import tensorflow as tf
 
 from ser_synth.audio.backend import audio_backend, probe_file, tf_decode_file
 from ser_synth.audio.config import AudioConfig
+from ser_synth.audio.trim import trim_silence_tf
 from ser_synth.data.augment import AugmentConfig, augment_waveform
 from ser_synth.exceptions import DataError
-
-
-def trim_silence_tf(y: tf.Tensor, top_db: float = 30.0, frame: int = 1024, hop: int = 256) -> tf.Tensor:
-    """Cut leading/trailing frames more than ``top_db`` below the loudest frame (RMS), ``[samples]``.
-
-    The same rule as ``librosa.effects.trim``, in TF ops so it runs inside tf.data and models.
-    """
-    n = tf.shape(y)[0]
-    padded = tf.pad(y, [[frame // 2, frame // 2]])
-    frames = tf.signal.frame(padded, frame, hop, pad_end=False)
-    rms_db = 10.0 * tf.math.log(tf.reduce_mean(tf.square(frames), axis=-1) + 1e-20) / np.log(10.0)
-    loud = tf.where(rms_db > tf.reduce_max(rms_db) - top_db)[:, 0]
-
-    def cut():
-        start = tf.cast(loud[0], tf.int32) * hop
-        end = tf.minimum(n, (tf.cast(loud[-1], tf.int32) + 1) * hop)
-        return y[start:end]
-
-    out = tf.cond(tf.size(loud) > 0, cut, lambda: y)
-    return tf.cond(tf.shape(out)[0] > frame, lambda: out, lambda: y)
 
 
 def class_weights(labels: Sequence[int], num_classes: int) -> np.ndarray:

@@ -61,7 +61,7 @@ def input_waveforms(X, config, *, trim_db: float | None, verbose: int = 0) -> li
                               trim_db=trim_db, verbose=verbose)
     import tensorflow as tf
 
-    from ser_synth.data.pipeline import trim_silence_tf
+    from ser_synth.audio.trim import trim_silence_tf
 
     out = []
     for i, x in enumerate(X):

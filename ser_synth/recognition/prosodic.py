@@ -124,8 +124,8 @@ class ProsodicRecognizer(ClassifierMixin):
     noise_augment : bool
         Also train on a copy of each training utterance with white noise over the whole
         recording at an SNR drawn from ``AugmentConfig().snr_db`` (10-30 dB; seeded), trimmed
-        as any input is: noise defeats the silence trim, so the copies teach the classifier
-        noisy lead-ins and tails as well as noisy speech (``bench/robustness.py``).
+        as any input is, so the classifier learns noisy speech and whatever noisy edge the trim
+        leaves (``bench/robustness.py``).
     verbose : int
 
     Attributes

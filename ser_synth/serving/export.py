@@ -80,7 +80,7 @@ def _probability_fn(recognizer, classes: list[str]):
     the batch."""
     import tensorflow as tf
 
-    from ser_synth.data.pipeline import trim_silence_tf
+    from ser_synth.audio.trim import trim_silence_tf
     from ser_synth.recognition import FusionRecognizer, ProsodicRecognizer
 
     def clip(row, trim_db):  # (waveform row, its length) -> the clip, trimmed as the facades trim it

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed, mixup_batches
-from ser_synth.data.pipeline import class_weights, crop_or_pad, decoded_dataset, training_dataset, trim_silence_tf
+from ser_synth.data.pipeline import class_weights, crop_or_pad, decoded_dataset, training_dataset
 from ser_synth.exceptions import ConfigError
 from tests.conftest import tone, write_wav
 
@@ -17,12 +17,6 @@ def test_decode_once_and_cache(tmp_path, tiny_audio_config):
     second = [y.numpy() for y in ds]
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     assert first[0].size == 2400
-
-
-def test_trim_tf_cuts_silence():
-    y = np.concatenate([np.zeros(4000), tone(300, 0.5), np.zeros(4000)]).astype(np.float32)
-    out = trim_silence_tf(tf.constant(y), 30.0).numpy()
-    assert 3800 < out.size < 5200
 
 
 def test_crop_or_pad_tiles_short_clips():

@@ -10,7 +10,7 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, utterance_features
+from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, utterance_features, with_noise
 from tests.conftest import tone, write_wav
 
 
@@ -119,19 +119,20 @@ def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_pat
     assert not old.normalize_level and not old.noise_augment
 
 
-def test_noise_augment_adds_a_seeded_noisy_copy_with_its_lead_in(tiny_audio_config, tmp_path, monkeypatch):
+def test_noise_augment_adds_a_seeded_noisy_copy_of_the_whole_recording(tiny_audio_config, tmp_path, monkeypatch):
     sr = tiny_audio_config.sample_rate
     gap = np.zeros(sr // 2, np.float32)  # half a second of digital silence each side, which the trim cuts
     X = [np.concatenate([gap, x, gap]) for x in _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)]
     y = ["sad"] * 4 + ["angry"] * 4
-    seen = []
-    real = utterance_features
+    seen, noised = [], []
+    real, real_noise = utterance_features, with_noise
     monkeypatch.setattr("ser_synth.recognition.prosodic.utterance_features", lambda w, rate: seen.append(len(w)) or real(w, rate))
+    monkeypatch.setattr("ser_synth.recognition.prosodic.with_noise", lambda r, *a: noised.append(len(r)) or real_noise(r, *a))
     rec = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
-    assert len(seen) == 16
+    assert len(seen) == 16 and noised == [len(x) for x in X]  # noise over the whole recording, lead-in and tail
     clean, noisy = seen[:8], seen[8:]
     assert all(c <= len(x) - len(gap) for c, x in zip(clean, X))  # trimmed to the tone (give or take a frame)
-    assert all(n == len(x) for n, x in zip(noisy, X))  # noise over the silence: nothing left to trim
+    assert all(abs(n - c) <= 1024 for n, c in zip(noisy, clean))  # then trimmed as any input: its noise-only edges go too
     again = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
     np.testing.assert_array_equal(again.coef_, rec.coef_)  # seeded
     plain = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
