@@ -28,6 +28,8 @@ import numpy as np
 from recipes import PROSODIC_MEMBER, RECIPES
 
 PRETRAINED = _common.ROOT / "ser_synth" / "pretrained"
+RESULTS = _common.ROOT / "bench" / "results"
+RESULT_FILE = {"ravdess8": "fusion", "core4": "fusion_core4"}  # bench/results/<file>.json
 
 
 def main():
@@ -79,6 +81,20 @@ def merge_cv(parts: list[dict], folds: int = 6) -> dict:
     return {"folds": out, **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {})}
 
 
+def channel_note(name: str) -> str:
+    """The card's line on the member's narrow-channel copies: the CV that chose them and this
+    split's figure without them, both from the runs kept in ``bench/results``."""
+    cv = json.loads((RESULTS / "prosodic_robustness.json").read_text())["uar"]
+    before, after = cv["normalize_level+noise_augment"], cv["normalize_level+noise_augment+channel_augment"]
+    move = lambda t: f"{before[t]['mean']:.3f} -> {after[t]['mean']:.3f}"  # noqa: E731
+    file = f"{RESULT_FILE[name]}_no_channel.json"
+    without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
+    return ("- The member's narrow-channel copies were chosen by a rule fixed first, in the cross-validation of the member alone "
+            f"on RAVDESS 01-18 (clean {move('clean')}, telephone {move('telephone')}, low-rate MP3 {move('mp3_low_rate')}; "
+            f"`python bench/prosodic_robustness.py`). On these held-out speakers the fusion without them scored {without:.3f} "
+            f"(`bench/results/{file}`).")
+
+
 def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
     """``ser_synth/pretrained/<recipe>_fused``: fusion.json (the shipped ``<recipe>`` CRNN + ``member_1``), card, metrics."""
     from ser_synth.recognition.fusion import write_config
@@ -95,7 +111,8 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
         f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape of the clip brought "
-        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy of each utterance). The two "
+        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy and a narrow-channel copy "
+        "(band-pass, half of them 8-bit mu-law) of each utterance). The two "
         "read different evidence, so their errors differ. It exports as one SavedModel for TF "
         f"Serving (`ser-synth export --model {name}_fused`; the prosodic statistics run as TF ops there, with the same decisions: "
         "`python bench/fused_export.py`). It cannot be a critic, which needs gradients through a Keras model.", "",
@@ -106,6 +123,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"- Held-out speakers (n = {result['n']}): UAR {m['fused_log_mean']['uar']:.3f} ({per('fused_log_mean')}); "
         f"`{name}` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
         f"Reproduce: `python bench/fusion.py --recipe {name}`.",
+        channel_note(name),
     ]
     summary = None
     if cv:
@@ -129,9 +147,11 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
                   f"on EMO-DB (another corpus, language and set of speakers; n = {cross['n']}), the prosodic classifier scores UAR "
                   f"{cross['prosodic_uar']:.3f} and the fusion {cross['fusion_uar']:.3f}, against {cross['uar']:.3f} for the CRNN alone"
                   + (". " if helps else ": on speech from another corpus, prefer the plain CRNN. ")
-                  + "(Measured before the silence trim cut noise-only edges, which changed this member's noisy copies; not run "
-                  "again, since it trains the CRNNs.) The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
-                  "(`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion`."]
+                  + ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
+                     "without them scored 0.523 and the fusion 0.581: `bench/results/cross_fusion_no_channel.json`.) " if "crnn" in cross else "")
+                  + "The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
+                  "(`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion"
+                  + (" --reuse-cross-model` (after a run without it, which trains the CRNN)." if "crnn" in cross else "`.")]
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
               "the figures per condition, for the fusion and each member, are in `bench/results/robustness.json` (`python "
@@ -139,7 +159,8 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
               "noise at 20 dB SNR or 30 dB below the recording's level, and took the fusion below the CRNN alone "
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
-              "is `bench/results/robustness_peak_trim.json`."]
+              "is `bench/results/robustness_peak_trim.json`; before the member's narrow-channel copies, "
+              "`bench/results/robustness_no_channel.json`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):

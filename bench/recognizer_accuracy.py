@@ -11,7 +11,9 @@ Parts:
   the rule fixed before the first run; ``fusion_mean``: mean of probabilities).
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
 - ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
-  (other corpus, language and speakers); ``--fusion`` as in ``cv``.
+  (other corpus, language and speakers); ``--fusion`` as in ``cv``. With ``--reuse-cross-model``
+  the CRNN that an earlier run saved at ``out/bench/ravdess_only_core4`` is loaded instead of
+  trained (the JSON names it), so a new prosodic member can be fused with the same CRNN.
 
 Every part also reports ``uar_speaker_adapted``: the same predictions after
 ``speaker_prior_correction`` (transductive: each test speaker's other, unlabeled utterances are
@@ -63,10 +65,11 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         from ser_synth.recognition.fusion import in_class_order
 
         member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
-        speech, noisy = member.speech_and_noisy(records) if member.noise_augment else (member.waveforms(records), [])
-        features = dict(zip((r.path for r in records), member.statistics(speech)))
-        # the noise_augment copies, drawn once for every utterance; each fold trains on its own
-        noisy = dict(zip((r.path for r in records), member.statistics(noisy))) if noisy else {}
+        speech, copies = member.speech_and_copies(records)
+        paths = [r.path for r in records]
+        features = dict(zip(paths, member.statistics(speech)))
+        # the training copies (noise_augment, channel_augment), drawn once for every utterance; each fold trains on its own
+        copies = [dict(zip(paths, member.statistics(c))) for c in copies]
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:
@@ -84,8 +87,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         fold = {**_summary(evaluation_report(y, probs[0], classes, spk)), "test_speakers": split.test_speakers,
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
         if fusion:
-            train_f = [features[r.path] for r in split.train] + [noisy[r.path] for r in split.train if noisy]
-            prosodic = ProsodicRecognizer().fit_features(train_f, [r.emotion for r in split.train] * (1 + bool(noisy)))
+            train_f = [features[r.path] for r in split.train] + [c[r.path] for c in copies for r in split.train]
+            prosodic = ProsodicRecognizer().fit_features(train_f, [r.emotion for r in split.train] * (1 + len(copies)))
             p_pros = in_class_order(prosodic.proba_from_features([features[r.path] for r in test]), prosodic.classes_, classes)
             fold.update(_fusion_uars(np.mean(probs, axis=0), p_pros, classes, test, f"fold {i + 1}/{folds}: "))
         if members > 1:
@@ -133,19 +136,24 @@ def part_shipped() -> dict:
     return res
 
 
-def part_cross(fusion: bool = False) -> dict:
+def part_cross(fusion: bool = False, reuse: bool = False) -> dict:
     from ser_synth.data import read_corpora
+    from ser_synth.recognition import EmotionRecognizer
 
     recipe = RECIPES["core4"]
     train = read_corpora([RAVDESS], emotions=recipe["emotions"])
     test = read_corpora([EMODB], emotions=recipe["emotions"])
-    rec = make_recognizer("core4").fit(train)
-    rec.save(CROSS_MODEL)  # reused as the source model by bench/transfer_learning.py
+    if reuse:
+        rec = EmotionRecognizer.load(CROSS_MODEL)
+    else:
+        rec = make_recognizer("core4").fit(train)
+        rec.save(CROSS_MODEL)  # reused as the source model by bench/transfer_learning.py
     rep = rec.evaluate(test)
     adapted = rec.evaluate(test, speaker_adapt=True)["uar"]
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f} (speaker-adapted {adapted:.3f})", flush=True)
     res = {**_summary(rep), "uar_speaker_adapted": adapted, "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",
-           "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70}
+           "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70,
+           **({"crnn": f"loaded from {CROSS_MODEL.relative_to(_common.ROOT)}, trained by an earlier run of this part"} if reuse else {})}
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
         from ser_synth.recognition.fusion import in_class_order
@@ -183,6 +191,7 @@ def main():
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
+    ap.add_argument("--reuse-cross-model", action="store_true", help=f"cross: load the CRNN an earlier run saved at {CROSS_MODEL} instead of training one")
     args = ap.parse_args()
     _common.require_corpora("recognizer_accuracy")
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -196,7 +205,7 @@ def main():
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion)
         else:
-            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion)
+            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model)
     _common.write(result, args.json)
 
 

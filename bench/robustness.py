@@ -74,12 +74,9 @@ def babble(talkers: list[np.ndarray], n: int, rng: np.random.Generator, k: int =
 def telephone(y: np.ndarray) -> np.ndarray:
     from scipy.signal import butter, resample_poly, sosfiltfilt
 
-    y8 = sosfiltfilt(butter(4, [300, 3400], btype="bandpass", fs=8000, output="sos"), resample_poly(y, 1, 2))
-    mu = 255.0
-    peak = np.max(np.abs(y8)) + 1e-12
-    x = np.clip(y8 / peak, -1, 1)
-    code = np.round(np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) * 127) / 127  # 8-bit mu-law
-    y8 = np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu * peak
+    from ser_synth.recognition.prosodic import mu_law_round_trip
+
+    y8 = mu_law_round_trip(sosfiltfilt(butter(4, [300, 3400], btype="bandpass", fs=8000, output="sos"), resample_poly(y, 1, 2)))
     return resample_poly(y8, 2, 1)[: len(y)].astype(np.float32)
 
 

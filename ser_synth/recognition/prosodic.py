@@ -100,6 +100,32 @@ def with_noise(raw: np.ndarray, speech: np.ndarray, rng: np.random.Generator, sn
     return (raw + rng.standard_normal(len(raw)) * np.sqrt(power / 10 ** (snr / 10))).astype(np.float32)
 
 
+def mu_law_round_trip(y: np.ndarray, *, bits: int = 8) -> np.ndarray:
+    """``y`` ``[samples]`` quantised to ``bits``-bit mu-law (G.711 at 8) relative to its peak, and
+    decoded; float32, or float64 for float64 input."""
+    mu, steps = 255.0, 2 ** (bits - 1) - 1
+    peak = np.max(np.abs(y)) + 1e-12
+    x = np.clip(np.asarray(y, np.float64) / peak, -1, 1)
+    code = np.round(np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) * steps) / steps
+    return (np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu * peak).astype(np.result_type(y, np.float32))
+
+
+CHANNEL_LOW_HZ, CHANNEL_HIGH_HZ, CHANNEL_MU_LAW_P = (50.0, 400.0), (2800.0, 7000.0), 0.5
+
+
+def with_channel(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """``raw`` ``[samples]`` through a random narrow channel: a 4th-order Butterworth band-pass with
+    edges drawn from ``CHANNEL_LOW_HZ`` and ``CHANNEL_HIGH_HZ`` (Hz; the upper edge kept under
+    0.45 x ``sample_rate``), then, with probability ``CHANNEL_MU_LAW_P``, 8-bit mu-law. The family
+    covers telephone lines and low-rate codecs, which cut the bands the spectral statistics read."""
+    from scipy.signal import butter, sosfiltfilt
+
+    top = 0.45 * sample_rate
+    low, high = rng.uniform(*CHANNEL_LOW_HZ), rng.uniform(min(CHANNEL_HIGH_HZ[0], top), min(CHANNEL_HIGH_HZ[1], top))
+    out = sosfiltfilt(butter(4, [low, high], btype="bandpass", fs=sample_rate, output="sos"), np.asarray(raw, np.float64))
+    return (mu_law_round_trip(out) if rng.random() < CHANNEL_MU_LAW_P else out).astype(np.float32)
+
+
 class ProsodicRecognizer(ClassifierMixin):
     """Speech emotion from utterance statistics (:func:`utterance_features`) with a balanced,
     L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``).
@@ -126,6 +152,11 @@ class ProsodicRecognizer(ClassifierMixin):
         recording at an SNR drawn from ``AugmentConfig().snr_db`` (10-30 dB; seeded), trimmed
         as any input is, so the classifier learns noisy speech and whatever noisy edge the trim
         leaves (``bench/robustness.py``).
+    channel_augment : bool
+        Also train on a copy of each training utterance through a random narrow channel
+        (:func:`with_channel`: band-pass, sometimes 8-bit mu-law; seeded), trimmed as any input
+        is, so a telephone line or a low-rate codec does not move the spectral statistics out of
+        what the classifier knows (``bench/prosodic_robustness.py``).
     verbose : int
 
     Attributes
@@ -143,12 +174,13 @@ class ProsodicRecognizer(ClassifierMixin):
     """
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
-                 vocoder_augment: bool = False, normalize_level: bool = True, noise_augment: bool = False, verbose: int = 0):
+                 vocoder_augment: bool = False, normalize_level: bool = True, noise_augment: bool = False,
+                 channel_augment: bool = False, verbose: int = 0):
         self.audio_config = AudioConfig.from_dict(audio_config)
         if not C > 0:
             raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
         self.C, self.trim_db, self.vocoder_augment, self.verbose = float(C), float(trim_db), bool(vocoder_augment), verbose
-        self.normalize_level, self.noise_augment = bool(normalize_level), bool(noise_augment)
+        self.normalize_level, self.noise_augment, self.channel_augment = bool(normalize_level), bool(noise_augment), bool(channel_augment)
 
     def waveforms(self, X, *, trim: bool = True) -> list[np.ndarray]:
         """Records, audio paths or waveforms at the config rate -> checked waveforms, trimmed
@@ -172,12 +204,22 @@ class ProsodicRecognizer(ClassifierMixin):
         rng, snr_db = np.random.default_rng(0), AugmentConfig().snr_db
         return self.waveforms([with_noise(r, s, rng, snr_db) for r, s in zip(raw, speech)])
 
-    def speech_and_noisy(self, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Inputs decoded once -> (their trimmed waveforms, one seeded noisy copy of each, see
-        :meth:`noisy`): the two halves of a ``noise_augment`` training set."""
+    def channelled(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One seeded copy of each untrimmed waveform in ``raw`` through a random narrow channel
+        (see ``channel_augment``), trimmed as any input."""
+        rng, rate = np.random.default_rng(1), self.audio_config.sample_rate
+        return self.waveforms([with_channel(r, rng, rate) for r in raw])
+
+    def speech_and_copies(self, X) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+        """Inputs decoded once -> (their trimmed waveforms, the seeded training copies of them that
+        the options ask for: :meth:`noisy` when ``noise_augment``, then :meth:`channelled` when
+        ``channel_augment``, each a list parallel to the first)."""
+        if not (self.noise_augment or self.channel_augment):
+            return self.waveforms(X), []
         raw = self.waveforms(X, trim=False)
         speech = self.waveforms(raw)
-        return speech, self.noisy(raw, speech)
+        copies = [self.noisy(raw, speech)] if self.noise_augment else []
+        return speech, copies + ([self.channelled(raw)] if self.channel_augment else [])
 
     def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
@@ -203,12 +245,12 @@ class ProsodicRecognizer(ClassifierMixin):
         y = np.asarray(list(y), dtype=str)
         if len(y) != len(X) or len(set(y)) < 2:
             raise DataError(f"fit() needs one label per input and >= 2 classes; got {len(X)} inputs, labels {sorted(set(y.tolist()))}")
-        waves, noisy = self.speech_and_noisy(X) if self.noise_augment else (self.waveforms(X), [])
+        waves, copies = self.speech_and_copies(X)
         labels = [y]
         if self.vocoder_augment:
             waves, labels = waves + self.waveforms(self.vocoded(waves)), labels + [y]
-        if noisy:
-            waves, labels = waves + noisy, labels + [y]
+        for copy in copies:
+            waves, labels = waves + copy, labels + [y]
         self.fit_features(self.statistics(waves), np.concatenate(labels))
         self.train_speakers_ = sorted({r.speaker for r in X if isinstance(r, Utterance)})
         return self
@@ -257,7 +299,8 @@ class ProsodicRecognizer(ClassifierMixin):
         path = Path(path)
         meta = {"format_version": FORMAT_VERSION, "kind": "ProsodicRecognizer", "audio_config": self.audio_config.to_dict(),
                 "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment,
-                "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "channel_augment": self.channel_augment,
+                "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
@@ -271,7 +314,7 @@ class ProsodicRecognizer(ClassifierMixin):
                                        kind="ProsodicRecognizer")
         obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"],
                   vocoder_augment=meta.get("vocoder_augment", False), normalize_level=meta.get("normalize_level", False),
-                  noise_augment=meta.get("noise_augment", False), verbose=verbose)
+                  noise_augment=meta.get("noise_augment", False), channel_augment=meta.get("channel_augment", False), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
         for k in ("mean", "scale", "coef", "intercept"):

@@ -10,7 +10,7 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, utterance_features, with_noise
+from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel
 from tests.conftest import tone, write_wav
 
 
@@ -113,31 +113,66 @@ def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_pat
     path = rec.save(tmp_path / "rec") / "prosodic.json"
     assert load_recognizer(tmp_path / "rec").normalize_level
     meta = json.loads(path.read_text())
-    del meta["normalize_level"], meta["noise_augment"]
+    del meta["normalize_level"], meta["noise_augment"], meta["channel_augment"]
     path.write_text(json.dumps(meta))
     old = load_recognizer(tmp_path / "rec")
-    assert not old.normalize_level and not old.noise_augment
+    assert not old.normalize_level and not old.noise_augment and not old.channel_augment
 
 
-def test_noise_augment_adds_a_seeded_noisy_copy_of_the_whole_recording(tiny_audio_config, tmp_path, monkeypatch):
+@pytest.mark.parametrize("option, helper, others", [("noise_augment", "with_noise", {}),
+                                                    ("channel_augment", "with_channel", {"noise_augment": True})])
+def test_augment_adds_a_seeded_copy_of_the_whole_recording(option, helper, others, tiny_audio_config, tmp_path, monkeypatch):
+    import ser_synth.recognition.prosodic as prosodic
+
     sr = tiny_audio_config.sample_rate
     gap = np.zeros(sr // 2, np.float32)  # half a second of digital silence each side, which the trim cuts
     X = [np.concatenate([gap, x, gap]) for x in _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10)]
     y = ["sad"] * 4 + ["angry"] * 4
-    seen, noised = [], []
-    real, real_noise = utterance_features, with_noise
-    monkeypatch.setattr("ser_synth.recognition.prosodic.utterance_features", lambda w, rate: seen.append(len(w)) or real(w, rate))
-    monkeypatch.setattr("ser_synth.recognition.prosodic.with_noise", lambda r, *a: noised.append(len(r)) or real_noise(r, *a))
-    rec = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
-    assert len(seen) == 16 and noised == [len(x) for x in X]  # noise over the whole recording, lead-in and tail
-    clean, noisy = seen[:8], seen[8:]
+    seen, copied = [], []
+    real, real_copy = utterance_features, getattr(prosodic, helper)
+    monkeypatch.setattr(prosodic, "utterance_features", lambda w, rate: seen.append(len(w)) or real(w, rate))
+    monkeypatch.setattr(prosodic, helper, lambda r, *a: copied.append(len(r)) or real_copy(r, *a))
+    make = lambda **o: ProsodicRecognizer(audio_config=tiny_audio_config, **others, **o).fit(X, y)  # noqa: E731
+    rec = make(**{option: True})
+    assert len(seen) == 8 * (2 + len(others)) and copied == [len(x) for x in X]  # the copy spans the whole recording
+    clean, copy = seen[:8], seen[-8:]
     assert all(c <= len(x) - len(gap) for c, x in zip(clean, X))  # trimmed to the tone (give or take a frame)
-    assert all(abs(n - c) <= 1024 for n, c in zip(noisy, clean))  # then trimmed as any input: its noise-only edges go too
-    again = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
-    np.testing.assert_array_equal(again.coef_, rec.coef_)  # seeded
-    plain = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
-    assert not np.allclose(plain.coef_, rec.coef_)
-    assert load_recognizer(rec.save(tmp_path / "rec")).noise_augment
+    assert all(abs(n - c) <= 1024 for n, c in zip(copy, clean))  # then trimmed as any input: noise-only edges go too
+    np.testing.assert_array_equal(make(**{option: True}).coef_, rec.coef_)  # seeded
+    assert not np.allclose(make().coef_, rec.coef_)
+    assert getattr(load_recognizer(rec.save(tmp_path / "rec")), option)
+
+
+def _band_db(y, sr, lo, hi):
+    spec = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2  # windowed: the passband must not leak into the edges
+    f = np.fft.rfftfreq(len(y), 1 / sr)
+    return 10 * np.log10(spec[(f >= lo) & (f < hi)].mean())
+
+
+@pytest.mark.parametrize("sr", [8000, 16000])
+def test_with_channel_band_limits_and_sometimes_mu_law(sr):
+    y = (0.1 * np.random.default_rng(0).standard_normal(2 * sr)).astype(np.float32)
+    rng, kinds = np.random.default_rng(3), set()
+    for _ in range(12):
+        out = with_channel(y, rng, sr)
+        assert out.dtype == np.float32 and out.shape == y.shape and np.isfinite(out).all()
+        mu_law = len(np.unique(out)) <= 255  # 8-bit mu-law leaves at most 255 levels
+        kinds.add(mu_law)
+        if not mu_law:  # (mu-law's quantisation noise is white, so only the plain band-pass shows its edges)
+            passband = _band_db(out, sr, 500, 2500)
+            assert _band_db(out, sr, 0, 25) < passband - 30  # under the lowest low edge (50 Hz)
+            assert _band_db(out, sr, 0.49 * sr, sr / 2) < passband - 10  # over the highest high edge (0.45 x rate)
+    assert kinds == {True, False}
+    again = with_channel(y, np.random.default_rng(3), sr)
+    np.testing.assert_array_equal(again, with_channel(y, np.random.default_rng(3), sr))
+
+
+def test_mu_law_round_trip_keeps_the_peak_and_dtype():
+    y = np.linspace(-0.5, 0.5, 1001)
+    out = mu_law_round_trip(y)
+    assert out.dtype == np.float64 and mu_law_round_trip(y.astype(np.float32)).dtype == np.float32
+    assert np.abs(out).max() == pytest.approx(0.5, rel=1e-6) and len(np.unique(out)) <= 255
+    assert np.abs(out - y).max() < 0.5 * 0.05  # coarse near the peak, fine near zero
 
 
 def test_errors(tmp_path):
