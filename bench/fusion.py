@@ -95,6 +95,14 @@ def channel_note(name: str) -> str:
             f"(`bench/results/{file}`).")
 
 
+def reused_crnn_note() -> str:
+    """The card's words on a cross-corpus run that loaded the CRNN of the run before the channel copies."""
+    before = json.loads((RESULTS / "cross_fusion_no_channel.json").read_text())["cross"]
+    return ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
+            f"without them scored {before['prosodic_uar']:.3f} and the fusion {before['fusion_uar']:.3f}: "
+            "`bench/results/cross_fusion_no_channel.json`.) ")
+
+
 def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
     """``ser_synth/pretrained/<recipe>_fused``: fusion.json (the shipped ``<recipe>`` CRNN + ``member_1``), card, metrics."""
     from ser_synth.recognition.fusion import write_config
@@ -147,8 +155,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
                   f"on EMO-DB (another corpus, language and set of speakers; n = {cross['n']}), the prosodic classifier scores UAR "
                   f"{cross['prosodic_uar']:.3f} and the fusion {cross['fusion_uar']:.3f}, against {cross['uar']:.3f} for the CRNN alone"
                   + (". " if helps else ": on speech from another corpus, prefer the plain CRNN. ")
-                  + ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
-                     "without them scored 0.523 and the fusion 0.581: `bench/results/cross_fusion_no_channel.json`.) " if "crnn" in cross else "")
+                  + (reused_crnn_note() if "crnn" in cross else "")
                   + "The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
                   "(`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion"
                   + (" --reuse-cross-model` (after a run without it, which trains the CRNN)." if "crnn" in cross else "`.")]
