@@ -81,26 +81,33 @@ def merge_cv(parts: list[dict], folds: int = 6) -> dict:
     return {"folds": out, **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {})}
 
 
-def channel_note(name: str) -> str:
-    """The card's line on the member's narrow-channel copies: the CV that chose them and this
-    split's figure without them, both from the runs kept in ``bench/results``."""
+def copies_note(name: str) -> str:
+    """The card's lines on the member's narrow-channel and room copies: the CV that chose each and
+    this split's figure without it, all from the runs kept in ``bench/results``."""
     cv = json.loads((RESULTS / "prosodic_robustness.json").read_text())["uar"]
-    before, after = cv["normalize_level+noise_augment"], cv["normalize_level+noise_augment+channel_augment"]
-    move = lambda t: f"{before[t]['mean']:.3f} -> {after[t]['mean']:.3f}"  # noqa: E731
-    file = f"{RESULT_FILE[name]}_no_channel.json"
-    without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
-    return ("- The member's narrow-channel copies were chosen by a rule fixed first, in the cross-validation of the member alone "
-            f"on RAVDESS 01-18 (clean {move('clean')}, telephone {move('telephone')}, low-rate MP3 {move('mp3_low_rate')}; "
-            f"`python bench/prosodic_robustness.py`). On these held-out speakers the fusion without them scored {without:.3f} "
-            f"(`bench/results/{file}`).")
+    steps = [("narrow-channel copies", "normalize_level+noise_augment", "normalize_level+noise_augment+channel_augment", "no_channel",
+              [("telephone", "telephone"), ("mp3_low_rate", "low-rate MP3")]),
+             ("room copies", "normalize_level+noise_augment+channel_augment", "normalize_level+noise_augment+channel_augment+reverb_augment",
+              "no_reverb", [("reverb_rt60_0.5s", "a room with RT60 0.5 s")])]
+    lines = []
+    for what, before, after, suffix, tests in steps:
+        move = lambda t: f"{cv[before][t]['mean']:.3f} -> {cv[after][t]['mean']:.3f}"  # noqa: E731
+        file = f"{RESULT_FILE[name]}_{suffix}.json"
+        without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
+        lines.append(f"- The member's {what} were chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
+                     f"01-18 (clean {move('clean')}, " + ", ".join(f"{label} {move(t)}" for t, label in tests)
+                     + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion without them scored {without:.3f} "
+                     f"(`bench/results/{file}`).")
+    return "\n".join(lines)
 
 
 def reused_crnn_note() -> str:
     """The card's words on a cross-corpus run that loaded the CRNN of the run before the channel copies."""
-    before = json.loads((RESULTS / "cross_fusion_no_channel.json").read_text())["cross"]
+    runs = [json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("no_channel", "no_reverb")]
     return ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
-            f"without them scored {before['prosodic_uar']:.3f} and the fusion {before['fusion_uar']:.3f}: "
-            "`bench/results/cross_fusion_no_channel.json`.) ")
+            f"without them scored {runs[0]['prosodic_uar']:.3f} and the fusion {runs[0]['fusion_uar']:.3f}: "
+            f"`bench/results/cross_fusion_no_channel.json`; with them but without the room copies, {runs[1]['prosodic_uar']:.3f} "
+            f"and {runs[1]['fusion_uar']:.3f}: `bench/results/cross_fusion_no_reverb.json`.) ")
 
 
 def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
@@ -119,8 +126,8 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
         f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape of the clip brought "
-        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy and a narrow-channel copy "
-        "(band-pass, half of them 8-bit mu-law) of each utterance). The two "
+        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy, a narrow-channel copy "
+        "(band-pass, half of them 8-bit mu-law) and a reverberant copy (a random synthetic room) of each utterance). The two "
         "read different evidence, so their errors differ. It exports as one SavedModel for TF "
         f"Serving (`ser-synth export --model {name}_fused`; the prosodic statistics run as TF ops there, with the same decisions: "
         "`python bench/fused_export.py`). It cannot be a critic, which needs gradients through a Keras model.", "",
@@ -131,7 +138,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"- Held-out speakers (n = {result['n']}): UAR {m['fused_log_mean']['uar']:.3f} ({per('fused_log_mean')}); "
         f"`{name}` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
         f"Reproduce: `python bench/fusion.py --recipe {name}`.",
-        channel_note(name),
+        copies_note(name),
     ]
     summary = None
     if cv:
@@ -167,7 +174,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
               "is `bench/results/robustness_peak_trim.json`; before the member's narrow-channel copies, "
-              "`bench/results/robustness_no_channel.json`."]
+              "`bench/results/robustness_no_channel.json`; before its room copies, `bench/results/robustness_no_reverb.json`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):

@@ -9,7 +9,8 @@ utterances, in training and test alike (transductive: a test speaker's unlabeled
 are used; an exploration, not a package feature). Both read the recording's own level
 (``normalize_level=False``, the member of the time).
 ``member``: the fused models' current prosodic member (``recipes.PROSODIC_MEMBER``: each clip
-brought to one RMS level, trained also on noisy copies), fitted and tested the same way; and
+brought to one RMS level, trained also on noisy, narrow-channel and reverberant copies), fitted
+and tested the same way; and
 each of its two options alone (``normalize_level_only``, ``noise_augment_only``).
 """
 

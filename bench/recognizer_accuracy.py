@@ -68,7 +68,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         speech, copies = member.speech_and_copies(records)
         paths = [r.path for r in records]
         features = dict(zip(paths, member.statistics(speech)))
-        # the training copies (noise_augment, channel_augment), drawn once for every utterance; each fold trains on its own
+        # the training copies (recipes.PROSODIC_MEMBER's augment options), drawn once for every utterance; each fold trains on its own
         copies = [dict(zip(paths, member.statistics(c))) for c in copies]
     out = []
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):

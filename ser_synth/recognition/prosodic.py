@@ -126,6 +126,27 @@ def with_channel(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) ->
     return (mu_law_round_trip(out) if rng.random() < CHANNEL_MU_LAW_P else out).astype(np.float32)
 
 
+REVERB_RT60_S, REVERB_DRR_DB, REVERB_DAMPING_HZ = (0.2, 1.0), (-6.0, 6.0), (1500.0, 6000.0)
+
+
+def with_reverb(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
+    """``raw`` ``[samples]`` in a random synthetic room, same length and peak: a direct path plus an
+    exponentially decaying noise tail with RT60 drawn from ``REVERB_RT60_S`` (s), low-passed at a
+    cut-off drawn from ``REVERB_DAMPING_HZ`` (walls absorb the highs; kept under 0.45 x
+    ``sample_rate``), at a direct-to-reverberant energy ratio drawn from ``REVERB_DRR_DB`` (dB)."""
+    from scipy.signal import butter, fftconvolve, sosfilt
+
+    rt60 = rng.uniform(*REVERB_RT60_S)
+    t = np.arange(1, int(1.2 * rt60 * sample_rate)) / sample_rate
+    tail = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    cutoff = min(rng.uniform(*REVERB_DAMPING_HZ), 0.45 * sample_rate)
+    tail = sosfilt(butter(2, cutoff, btype="lowpass", fs=sample_rate, output="sos"), tail)
+    tail *= np.sqrt(10 ** (-rng.uniform(*REVERB_DRR_DB) / 10) / np.sum(tail ** 2))  # direct path energy 1
+    y = np.asarray(raw, np.float64)
+    out = fftconvolve(y, np.concatenate([[1.0], tail]))[: len(y)]
+    return (out * np.max(np.abs(y)) / (np.max(np.abs(out)) + 1e-12)).astype(np.float32)
+
+
 class ProsodicRecognizer(ClassifierMixin):
     """Speech emotion from utterance statistics (:func:`utterance_features`) with a balanced,
     L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``).
@@ -157,6 +178,9 @@ class ProsodicRecognizer(ClassifierMixin):
         (:func:`with_channel`: band-pass, sometimes 8-bit mu-law; seeded), trimmed as any input
         is, so a telephone line or a low-rate codec does not move the spectral statistics out of
         what the classifier knows (``bench/prosodic_robustness.py``).
+    reverb_augment : bool
+        Also train on a copy of each training utterance in a random synthetic room
+        (:func:`with_reverb`; seeded), trimmed as any input is.
     verbose : int
 
     Attributes
@@ -175,12 +199,13 @@ class ProsodicRecognizer(ClassifierMixin):
 
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
                  vocoder_augment: bool = False, normalize_level: bool = True, noise_augment: bool = False,
-                 channel_augment: bool = False, verbose: int = 0):
+                 channel_augment: bool = False, reverb_augment: bool = False, verbose: int = 0):
         self.audio_config = AudioConfig.from_dict(audio_config)
         if not C > 0:
             raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
         self.C, self.trim_db, self.vocoder_augment, self.verbose = float(C), float(trim_db), bool(vocoder_augment), verbose
         self.normalize_level, self.noise_augment, self.channel_augment = bool(normalize_level), bool(noise_augment), bool(channel_augment)
+        self.reverb_augment = bool(reverb_augment)
 
     def waveforms(self, X, *, trim: bool = True) -> list[np.ndarray]:
         """Records, audio paths or waveforms at the config rate -> checked waveforms, trimmed
@@ -210,16 +235,24 @@ class ProsodicRecognizer(ClassifierMixin):
         rng, rate = np.random.default_rng(1), self.audio_config.sample_rate
         return self.waveforms([with_channel(r, rng, rate) for r in raw])
 
+    def reverberated(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One seeded copy of each untrimmed waveform in ``raw`` in a random synthetic room (see
+        ``reverb_augment``), trimmed as any input."""
+        rng, rate = np.random.default_rng(2), self.audio_config.sample_rate
+        return self.waveforms([with_reverb(r, rng, rate) for r in raw])
+
     def speech_and_copies(self, X) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
         """Inputs decoded once -> (their trimmed waveforms, the seeded training copies of them that
         the options ask for: :meth:`noisy` when ``noise_augment``, then :meth:`channelled` when
-        ``channel_augment``, each a list parallel to the first)."""
-        if not (self.noise_augment or self.channel_augment):
+        ``channel_augment``, then :meth:`reverberated` when ``reverb_augment``, each a list
+        parallel to the first)."""
+        if not (self.noise_augment or self.channel_augment or self.reverb_augment):
             return self.waveforms(X), []
         raw = self.waveforms(X, trim=False)
         speech = self.waveforms(raw)
         copies = [self.noisy(raw, speech)] if self.noise_augment else []
-        return speech, copies + ([self.channelled(raw)] if self.channel_augment else [])
+        copies += [self.channelled(raw)] if self.channel_augment else []
+        return speech, copies + ([self.reverberated(raw)] if self.reverb_augment else [])
 
     def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
@@ -300,7 +333,7 @@ class ProsodicRecognizer(ClassifierMixin):
         meta = {"format_version": FORMAT_VERSION, "kind": "ProsodicRecognizer", "audio_config": self.audio_config.to_dict(),
                 "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment,
                 "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "channel_augment": self.channel_augment,
-                "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                "reverb_augment": self.reverb_augment, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
                 "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
@@ -314,7 +347,8 @@ class ProsodicRecognizer(ClassifierMixin):
                                        kind="ProsodicRecognizer")
         obj = cls(audio_config=meta["audio_config"], C=meta["C"], trim_db=meta["trim_db"],
                   vocoder_augment=meta.get("vocoder_augment", False), normalize_level=meta.get("normalize_level", False),
-                  noise_augment=meta.get("noise_augment", False), channel_augment=meta.get("channel_augment", False), verbose=verbose)
+                  noise_augment=meta.get("noise_augment", False), channel_augment=meta.get("channel_augment", False),
+                  reverb_augment=meta.get("reverb_augment", False), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
         for k in ("mean", "scale", "coef", "intercept"):

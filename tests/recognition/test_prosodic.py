@@ -10,7 +10,7 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel
+from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel, with_reverb
 from tests.conftest import tone, write_wav
 
 
@@ -119,9 +119,13 @@ def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_pat
     assert not old.normalize_level and not old.noise_augment and not old.channel_augment
 
 
-@pytest.mark.parametrize("option, helper, others", [("noise_augment", "with_noise", {}),
-                                                    ("channel_augment", "with_channel", {"noise_augment": True})])
-def test_augment_adds_a_seeded_copy_of_the_whole_recording(option, helper, others, tiny_audio_config, tmp_path, monkeypatch):
+# rings: the room's tail rings on into the silent gap after the tone until 30 dB under the peak,
+# so that copy may keep up to the whole gap
+@pytest.mark.parametrize("option, helper, others, rings", [
+    ("noise_augment", "with_noise", {}, False),
+    ("channel_augment", "with_channel", {"noise_augment": True}, False),
+    ("reverb_augment", "with_reverb", {"noise_augment": True, "channel_augment": True}, True)])
+def test_augment_adds_a_seeded_copy_of_the_whole_recording(option, helper, others, rings, tiny_audio_config, tmp_path, monkeypatch):
     import ser_synth.recognition.prosodic as prosodic
 
     sr = tiny_audio_config.sample_rate
@@ -137,7 +141,8 @@ def test_augment_adds_a_seeded_copy_of_the_whole_recording(option, helper, other
     assert len(seen) == 8 * (2 + len(others)) and copied == [len(x) for x in X]  # the copy spans the whole recording
     clean, copy = seen[:8], seen[-8:]
     assert all(c <= len(x) - len(gap) for c, x in zip(clean, X))  # trimmed to the tone (give or take a frame)
-    assert all(abs(n - c) <= 1024 for n, c in zip(copy, clean))  # then trimmed as any input: noise-only edges go too
+    slack = 1024 + (len(gap) if rings else 0)  # a frame, and the tail
+    assert all(-1024 <= n - c <= slack for n, c in zip(copy, clean))  # then trimmed as any input: noise-only edges go too
     np.testing.assert_array_equal(make(**{option: True}).coef_, rec.coef_)  # seeded
     assert not np.allclose(make().coef_, rec.coef_)
     assert getattr(load_recognizer(rec.save(tmp_path / "rec")), option)
@@ -165,6 +170,26 @@ def test_with_channel_band_limits_and_sometimes_mu_law(sr):
     assert kinds == {True, False}
     again = with_channel(y, np.random.default_rng(3), sr)
     np.testing.assert_array_equal(again, with_channel(y, np.random.default_rng(3), sr))
+
+
+@pytest.mark.parametrize("sr", [8000, 16000])
+def test_with_reverb_is_a_seeded_damped_room(sr):
+    impulse = np.zeros(2 * sr, np.float32)  # longer than the longest tail (1.2 x RT60 = 1.2 s)
+    impulse[0] = 0.5
+    rng, rt60s = np.random.default_rng(5), []
+    for _ in range(8):
+        h = with_reverb(impulse, rng, sr) / 0.5
+        assert h.dtype == np.float32 and h.shape == impulse.shape and h[0] == pytest.approx(1.0)  # same length and peak
+        drr = -10 * np.log10(np.sum(h[1:].astype(np.float64) ** 2))
+        assert -6.01 <= drr <= 6.01
+        end = np.flatnonzero(np.abs(h) > 1e-9)[-1]
+        rt60s.append(end / sr / 1.2)
+        tail = h[1:end]
+        tenth = len(tail) // 10
+        assert np.sum(tail[:tenth] ** 2) > 1e4 * np.sum(tail[-tenth:] ** 2)  # decays (about 55 dB over the tail)
+        assert _band_db(tail, sr, 0.45 * sr, sr / 2) < _band_db(tail, sr, 100, 1000) - 3  # the highs die first
+    assert min(rt60s) >= 0.2 - 1e-3 and max(rt60s) <= 1.0 and max(rt60s) - min(rt60s) > 0.2
+    np.testing.assert_array_equal(with_reverb(impulse, np.random.default_rng(5), sr), with_reverb(impulse, np.random.default_rng(5), sr))
 
 
 def test_mu_law_round_trip_keeps_the_peak_and_dtype():
