@@ -42,7 +42,7 @@ def main():
     table = syn.model_.emotion_mixer.table
     shipped = table.numpy().copy()
     neutral = shipped[syn.model_.emotion_mixer.neutral_index]
-    result = {"environment": _common.environment(), "n_per_emotion": args.n, "scales": {},
+    result = {"environment": _common.environment(), "n_per_emotion": args.n, "scales": {}, "speaker_disjoint": True,
               "note": "synthesized speech of new sentences in voices no recognizer heard; the judges never heard the synthesizer's speakers"}
     for s in [float(x) for x in args.scales.split(",")]:
         table.assign(neutral + s * (shipped - neutral))

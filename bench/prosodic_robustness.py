@@ -26,15 +26,16 @@ The 6-fold leave-3-actors-out CV of RAVDESS 01-18 (the folds of ``bench/recogniz
 Each is tested on the test actors' clips clean, with white noise and with babble at 20 dB SNR
 over the whole recording, 30 dB quieter, through a telephone line, through low-rate MP3 and in
 a room with RT60 0.5 s (``bench/robustness.py`` makes the same corruptions with the same seeds;
-its rooms have RT60 0.3 and 0.8 s). The choice rule, as before the channel variants: the most robust variant (highest mean UAR over the corrupted
-tests) among those whose clean UAR is within one fold standard deviation of the best clean
-variant's; the JSON's ``choice`` is its result and ``package_is_the_choice`` says whether
+its rooms have RT60 0.3 and 0.8 s). The choice rule, as before the channel variants: the most
+robust variant (highest mean UAR over the corrupted tests) among those whose clean UAR is within
+one fold standard deviation of the best clean variant's; the JSON's ``choice`` is its result and ``package_is_the_choice`` says whether
 ``recipes.PROSODIC_MEMBER`` is it. (Exploratory runs came first and agreed: of the first four
 variants, with other seeds for the training noise; of the channel, on clean, white 20 dB,
 telephone and MP3 only.) The telephone test lies inside the channel family; MP3's codec
 artefacts do not. The room test (white exponential tail, as much energy as the direct path) lies
-inside the room family's RT60 and ratio ranges, but its tail is not low-passed. Speaker-disjoint; the held-out actors of the shipped models are in these
-folds, but nothing here is trained on a test fold.
+inside the room family's RT60 and ratio ranges, but its tail is not low-passed. Speaker-disjoint;
+the held-out actors of the shipped models are in these folds, but nothing here is trained on a
+test fold.
 """
 
 from __future__ import annotations

@@ -180,7 +180,9 @@ class ProsodicRecognizer(ClassifierMixin):
         what the classifier knows (``bench/prosodic_robustness.py``).
     reverb_augment : bool
         Also train on a copy of each training utterance in a random synthetic room
-        (:func:`with_reverb`; seeded), trimmed as any input is.
+        (:func:`with_reverb`; seeded), trimmed as any input is, so a reverberant recording's
+        smeared pitch, pauses and spectrum are not new to the classifier
+        (``bench/prosodic_robustness.py``).
     verbose : int
 
     Attributes

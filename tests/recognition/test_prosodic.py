@@ -113,10 +113,10 @@ def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_pat
     path = rec.save(tmp_path / "rec") / "prosodic.json"
     assert load_recognizer(tmp_path / "rec").normalize_level
     meta = json.loads(path.read_text())
-    del meta["normalize_level"], meta["noise_augment"], meta["channel_augment"]
+    del meta["normalize_level"], meta["noise_augment"], meta["channel_augment"], meta["reverb_augment"]
     path.write_text(json.dumps(meta))
     old = load_recognizer(tmp_path / "rec")
-    assert not old.normalize_level and not old.noise_augment and not old.channel_augment
+    assert not old.normalize_level and not old.noise_augment and not old.channel_augment and not old.reverb_augment
 
 
 # rings: the room's tail rings on into the silent gap after the tone until 30 dB under the peak,
