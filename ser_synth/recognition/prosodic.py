@@ -234,14 +234,18 @@ class ProsodicRecognizer(ClassifierMixin):
     def channelled(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
         """One seeded copy of each untrimmed waveform in ``raw`` through a random narrow channel
         (see ``channel_augment``), trimmed as any input."""
-        rng, rate = np.random.default_rng(1), self.audio_config.sample_rate
-        return self.waveforms([with_channel(r, rng, rate) for r in raw])
+        return self._seeded_copies(raw, with_channel, seed=1)
 
     def reverberated(self, raw: Sequence[np.ndarray]) -> list[np.ndarray]:
         """One seeded copy of each untrimmed waveform in ``raw`` in a random synthetic room (see
         ``reverb_augment``), trimmed as any input."""
-        rng, rate = np.random.default_rng(2), self.audio_config.sample_rate
-        return self.waveforms([with_reverb(r, rng, rate) for r in raw])
+        return self._seeded_copies(raw, with_reverb, seed=2)
+
+    def _seeded_copies(self, raw: Sequence[np.ndarray], corrupt, *, seed: int) -> list[np.ndarray]:
+        """``corrupt(waveform, rng, sample_rate)`` of each of ``raw`` with one generator seeded
+        ``seed`` (each option its own seed, so adding an option leaves the other copies as they were), trimmed."""
+        rng, rate = np.random.default_rng(seed), self.audio_config.sample_rate
+        return self.waveforms([corrupt(r, rng, rate) for r in raw])
 
     def speech_and_copies(self, X) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
         """Inputs decoded once -> (their trimmed waveforms, the seeded training copies of them that
