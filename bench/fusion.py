@@ -88,7 +88,9 @@ def copies_note(name: str) -> str:
     steps = [("narrow-channel copies", "normalize_level+noise_augment", "normalize_level+noise_augment+channel_augment", "no_channel",
               [("telephone", "telephone"), ("mp3_low_rate", "low-rate MP3")]),
              ("room copies", "normalize_level+noise_augment+channel_augment", "normalize_level+noise_augment+channel_augment+reverb_augment",
-              "no_reverb", [("reverb_rt60_0.5s", "a room with RT60 0.5 s")])]
+              "no_reverb", [("reverb_rt60_0.5s", "a room with RT60 0.5 s")]),
+             ("noisy copies at 0-30 dB SNR rather than 10-30 dB", "normalize_level+noise_augment+channel_augment+reverb_augment",
+              "all four, noise at 0-30 dB", "narrow_noise", [("white_5dB", "white noise at 5 dB SNR")])]
     lines = []
     for what, before, after, suffix, tests in steps:
         move = lambda t: f"{cv[before][t]['mean']:.3f} -> {cv[after][t]['mean']:.3f}"  # noqa: E731
@@ -96,18 +98,20 @@ def copies_note(name: str) -> str:
         without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
         lines.append(f"- The member's {what} were chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
                      f"01-18 (clean {move('clean')}, " + ", ".join(f"{label} {move(t)}" for t, label in tests)
-                     + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion without them scored {without:.3f} "
+                     + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion before them scored {without:.3f} "
                      f"(`bench/results/{file}`).")
     return "\n".join(lines)
 
 
 def reused_crnn_note() -> str:
-    """The card's words on a cross-corpus run that loaded the CRNN of the run before the channel copies."""
-    runs = [json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("no_channel", "no_reverb")]
+    """The card's words on a cross-corpus run that loaded the CRNN of the run before the channel copies, and on the
+    runs since that loaded it."""
+    runs = [json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("no_channel", "no_reverb", "narrow_noise")]
     return ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
             f"without them scored {runs[0]['prosodic_uar']:.3f} and the fusion {runs[0]['fusion_uar']:.3f}: "
             f"`bench/results/cross_fusion_no_channel.json`; with them but without the room copies, {runs[1]['prosodic_uar']:.3f} "
-            f"and {runs[1]['fusion_uar']:.3f}: `bench/results/cross_fusion_no_reverb.json`.) ")
+            f"and {runs[1]['fusion_uar']:.3f}: `bench/results/cross_fusion_no_reverb.json`; with the room copies and noisy copies at "
+            f"10-30 dB SNR, {runs[2]['prosodic_uar']:.3f} and {runs[2]['fusion_uar']:.3f}: `bench/results/cross_fusion_narrow_noise.json`.) ")
 
 
 def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
@@ -126,7 +130,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
         f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape of the clip brought "
-        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy, a narrow-channel copy "
+        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy (white noise, 0-30 dB SNR), a narrow-channel copy "
         "(band-pass, half of them 8-bit mu-law) and a reverberant copy (a random synthetic room) of each utterance). The two "
         "read different evidence, so their errors differ. It exports as one SavedModel for TF "
         f"Serving (`ser-synth export --model {name}_fused`; the prosodic statistics run as TF ops there, with the same decisions: "
@@ -174,7 +178,8 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
               "is `bench/results/robustness_peak_trim.json`; before the member's narrow-channel copies, "
-              "`bench/results/robustness_no_channel.json`; before its room copies, `bench/results/robustness_no_reverb.json`."]
+              "`bench/results/robustness_no_channel.json`; before its room copies, `bench/results/robustness_no_reverb.json`; with its noisy "
+              "copies at 10-30 dB SNR, `bench/results/robustness_narrow_noise.json`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):

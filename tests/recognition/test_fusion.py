@@ -76,7 +76,7 @@ def test_shipped_fusion_of_a_crnn_and_a_prosodic_member(name, n_train, held_out)
     # (the CRNN lists the speakers it fitted on, without those it kept for early stopping)
     member = fused.members[1]  # the member bench/prosodic_robustness.py chose (recipes.PROSODIC_MEMBER)
     assert member.normalize_level and member.noise_augment and member.channel_augment and member.reverb_augment
-    assert not member.vocoder_augment
+    assert member.noise_snr_db == (0.0, 30.0) and not member.vocoder_augment and not member.crop_augment
     prosodic_speakers = set(member.train_speakers_)
     assert len(prosodic_speakers) == n_train and prosodic_speakers >= set(crnn.train_speakers_)
     assert not set(fused.train_speakers_) & held_out

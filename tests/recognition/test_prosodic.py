@@ -10,7 +10,8 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel, with_reverb
+from ser_synth.recognition.prosodic import (CROP_S, FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel, with_crop,
+                                            with_reverb)
 from tests.conftest import tone, write_wav
 
 
@@ -113,10 +114,12 @@ def test_normalize_level_makes_the_decision_gain_free(tiny_audio_config, tmp_pat
     path = rec.save(tmp_path / "rec") / "prosodic.json"
     assert load_recognizer(tmp_path / "rec").normalize_level
     meta = json.loads(path.read_text())
-    del meta["normalize_level"], meta["noise_augment"], meta["channel_augment"], meta["reverb_augment"]
+    for option in ("normalize_level", "noise_augment", "channel_augment", "reverb_augment", "noise_snr_db", "crop_augment"):
+        del meta[option]
     path.write_text(json.dumps(meta))
     old = load_recognizer(tmp_path / "rec")
     assert not old.normalize_level and not old.noise_augment and not old.channel_augment and not old.reverb_augment
+    assert not old.crop_augment and old.noise_snr_db == (10.0, 30.0)
 
 
 # rings: the room's tail rings on into the silent gap after the tone until 30 dB under the peak,
@@ -146,6 +149,64 @@ def test_augment_adds_a_seeded_copy_of_the_whole_recording(option, helper, other
     np.testing.assert_array_equal(make(**{option: True}).coef_, rec.coef_)  # seeded
     assert not np.allclose(make().coef_, rec.coef_)
     assert getattr(load_recognizer(rec.save(tmp_path / "rec")), option)
+
+
+def test_noise_snr_db_sets_the_noisy_copies_snr(tiny_audio_config, tmp_path):
+    speech = [tone(150, 0.6, amp=0.3, seed=i) for i in range(3)]
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True, noise_snr_db=(3, 3))
+    for clean, noisy in zip(speech, rec.noisy(speech, speech)):  # no silence to trim: the copy is the whole clip
+        noise = noisy - clean
+        assert 10 * np.log10(np.mean(clean.astype(np.float64) ** 2) / np.mean(noise.astype(np.float64) ** 2)) == pytest.approx(3, abs=0.2)
+    assert ProsodicRecognizer().noise_snr_db == (10.0, 30.0)  # AugmentConfig().snr_db
+    X, y = _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10), ["sad"] * 4 + ["angry"] * 4
+    wide = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True, noise_snr_db=[0, 30]).fit(X, y)
+    assert wide.noise_snr_db == (0.0, 30.0) and load_recognizer(wide.save(tmp_path / "rec")).noise_snr_db == (0.0, 30.0)
+    narrow = ProsodicRecognizer(audio_config=tiny_audio_config, noise_augment=True).fit(X, y)
+    assert not np.allclose(narrow.coef_, wide.coef_)
+
+
+@pytest.mark.parametrize("value, message", [((30, 10), "finite with low <= high, got \\(30, 10\\)"), ((0, float("nan")), "finite"),
+                                            (5, "two numbers .* got 5"), (("a", 1), "two numbers"), ((1, 2, 3), "two numbers")])
+def test_noise_snr_db_is_validated(value, message):
+    with pytest.raises(ConfigError, match=f"noise_snr_db must be {message}"):
+        ProsodicRecognizer(noise_snr_db=value)
+
+
+def test_with_crop_takes_a_seeded_window():
+    sr = 8000
+    y = np.arange(4 * sr, dtype=np.float32)  # 4 s: longer than the longest window
+    rng, lengths = np.random.default_rng(7), []
+    for _ in range(20):
+        w = with_crop(y, rng, sr)
+        assert w.dtype == np.float32 and CROP_S[0] * sr - 1 <= len(w) <= CROP_S[1] * sr
+        np.testing.assert_array_equal(w, y[int(w[0]): int(w[0]) + len(w)])  # one contiguous window
+        lengths.append(len(w))
+    assert max(lengths) - min(lengths) > 0.5 * sr  # lengths and places vary
+    np.testing.assert_array_equal(with_crop(y, np.random.default_rng(7), sr), with_crop(y, np.random.default_rng(7), sr))
+    short = y[: sr // 4]
+    np.testing.assert_array_equal(with_crop(short, rng, sr), short)  # shorter than any window: whole
+
+
+def test_crop_augment_adds_a_window_of_each_trimmed_utterance(tiny_audio_config, tmp_path, monkeypatch):
+    import ser_synth.recognition.prosodic as prosodic
+
+    sr = tiny_audio_config.sample_rate
+    gap = np.zeros(sr // 2, np.float32)
+    X = [np.concatenate([gap, tone(120 * (1 + 0.05 * i), seconds=3.0, amp=0.3, seed=i), gap]) for i in range(4)]
+    X += [np.concatenate([gap, tone(300 * (1 + 0.05 * i), seconds=3.0, amp=0.05, seed=10 + i), gap]) for i in range(4)]
+    y = ["sad"] * 4 + ["angry"] * 4
+    seen, cropped = [], []
+    real, real_crop = utterance_features, prosodic.with_crop
+    monkeypatch.setattr(prosodic, "utterance_features", lambda w, rate: seen.append(len(w)) or real(w, rate))
+    monkeypatch.setattr(prosodic, "with_crop", lambda s, *a: cropped.append(len(s)) or real_crop(s, *a))
+    make = lambda **o: ProsodicRecognizer(audio_config=tiny_audio_config, **o).fit(X, y)  # noqa: E731
+    rec = make(crop_augment=True)
+    clean, copy = seen[:8], seen[8:]
+    assert len(seen) == 16 and cropped == clean  # a window of the trimmed clip, not of the recording
+    assert all(CROP_S[0] * sr - 1024 <= n <= CROP_S[1] * sr for n in copy) and len(set(copy)) > 1
+    np.testing.assert_array_equal(make(crop_augment=True).coef_, rec.coef_)  # seeded
+    assert not np.allclose(make().coef_, rec.coef_)
+    assert load_recognizer(rec.save(tmp_path / "rec")).crop_augment
 
 
 def _band_db(y, sr, lo, hi):
