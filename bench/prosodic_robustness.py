@@ -78,10 +78,13 @@ VARIANTS = {"absolute_level": variant(), "normalize_level": variant("normalize_l
             "all four, noise at 0-30 dB+crop_augment": variant(*ALL4, "crop_augment", noise_snr_db=WIDE_SNR)}
 
 
-def copy_names(v: dict) -> list[str]:
-    """The training copies of variant ``v``, in the order ``ProsodicRecognizer.speech_and_copies`` gives them."""
-    noise = [f"noise_augment@{v['noise_snr_db'][0]:g}-{v['noise_snr_db'][1]:g}dB"] if v["noise_augment"] else []
-    return noise + [o for o in ("channel_augment", "reverb_augment", "crop_augment") if v[o]]
+def copies_of(v: dict) -> list[tuple[str, str]]:
+    """(option, key) of variant ``v``'s training copies, in the order ``ProsodicRecognizer.speech_and_copies``
+    gives them; the noisy copies' key names their SNR range."""
+    from ser_synth.recognition.prosodic import COPY_OPTIONS
+
+    lo, hi = v["noise_snr_db"]
+    return [(o, f"{o}@{lo:g}-{hi:g}dB" if o == "noise_augment" else o) for o in COPY_OPTIONS if v[o]]
 
 
 TESTS = ("clean", "white_20dB", "babble_20dB", "level_-30dB", "telephone", "mp3_low_rate", "reverb_rt60_0.5s", "white_5dB", "window_1.0s")
@@ -117,10 +120,12 @@ def main():
              "white_5dB": [R.at_snr(y, R.rng_for("white5", i).standard_normal(len(y)), p, 5) for i, (y, p) in enumerate(zip(raw, powers))],
              "window_1.0s": [R.centre(t, 1.0) for t in speech]}
     # the training copies, drawn once for every utterance
-    copies = {"channel_augment": io.channelled(raw), "reverb_augment": io.reverberated(raw), "crop_augment": io.cropped(speech)}
-    for snr in {tuple(v["noise_snr_db"]) for v in VARIANTS.values() if v["noise_augment"]}:
-        copies[copy_names(variant("noise_augment", noise_snr_db=list(snr)))[0]] = ProsodicRecognizer(noise_snr_db=snr, verbose=1).noisy(raw, speech)
-    needed = {(v["normalize_level"], name) for v in VARIANTS.values() for name in copy_names(v)}
+    copies = {}
+    for v in VARIANTS.values():
+        for option, name in copies_of(v):
+            if name not in copies:
+                copies[name] = ProsodicRecognizer(noise_snr_db=v["noise_snr_db"], verbose=1).training_copies(option, raw, speech)
+    needed = {(v["normalize_level"], name) for v in VARIANTS.values() for _, name in copies_of(v)}
     F = {}
     for norm in (False, True):
         ex = ProsodicRecognizer(normalize_level=norm, verbose=1)
@@ -135,7 +140,7 @@ def main():
         y_te, spk = [records[i].emotion for i in te], [records[i].speaker for i in te]
         for v, options in VARIANTS.items():
             norm = options["normalize_level"]
-            X = np.concatenate([F[norm]["clean"][tr]] + [F[norm][name][tr] for name in copy_names(options)])
+            X = np.concatenate([F[norm]["clean"][tr]] + [F[norm][name][tr] for _, name in copies_of(options)])
             model = ProsodicRecognizer().fit_features(X, np.tile(y_tr, len(X) // len(tr)))
             for t in TESTS:
                 uar[v][t].append(evaluation_report(y_te, model.proba_from_features(F[norm][t][te]), classes, spk)["uar"])

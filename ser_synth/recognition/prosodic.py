@@ -148,6 +148,8 @@ def with_reverb(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) -> 
 
 
 CROP_S = (0.5, 2.0)
+# the options that each add one seeded copy of every training utterance, in the order the copies come
+COPY_OPTIONS = ("noise_augment", "channel_augment", "reverb_augment", "crop_augment")
 
 
 def with_crop(speech: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
@@ -291,19 +293,23 @@ class ProsodicRecognizer(ClassifierMixin):
         rng, rate = np.random.default_rng(seed), self.audio_config.sample_rate
         return self.waveforms([corrupt(r, rng, rate) for r in raw])
 
+    def training_copies(self, option: str, raw: Sequence[np.ndarray], speech: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The seeded copies that ``option`` (one of ``COPY_OPTIONS``) adds, of untrimmed waveforms
+        ``raw`` whose trimmed clips are ``speech``: :meth:`noisy`, :meth:`channelled`,
+        :meth:`reverberated` or :meth:`cropped`, whether or not the option is set."""
+        makers = {"noise_augment": lambda: self.noisy(raw, speech), "channel_augment": lambda: self.channelled(raw),
+                  "reverb_augment": lambda: self.reverberated(raw), "crop_augment": lambda: self.cropped(speech)}
+        return makers[option]()
+
     def speech_and_copies(self, X) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
-        """Inputs decoded once -> (their trimmed waveforms, the seeded training copies of them that
-        the options ask for: :meth:`noisy` when ``noise_augment``, then :meth:`channelled` when
-        ``channel_augment``, then :meth:`reverberated` when ``reverb_augment``, then
-        :meth:`cropped` when ``crop_augment``, each a list parallel to the first)."""
-        if not (self.noise_augment or self.channel_augment or self.reverb_augment or self.crop_augment):
+        """Inputs decoded once -> (their trimmed waveforms, the :meth:`training_copies` of each set
+        option in ``COPY_OPTIONS`` order, each a list parallel to the first)."""
+        options = [o for o in COPY_OPTIONS if getattr(self, o)]
+        if not options:
             return self.waveforms(X), []
         raw = self.waveforms(X, trim=False)
         speech = self.waveforms(raw)
-        copies = [self.noisy(raw, speech)] if self.noise_augment else []
-        copies += [self.channelled(raw)] if self.channel_augment else []
-        copies += [self.reverberated(raw)] if self.reverb_augment else []
-        return speech, copies + ([self.cropped(speech)] if self.crop_augment else [])
+        return speech, [self.training_copies(o, raw, speech) for o in options]
 
     def vocoded(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each waveform through the synthesizer's vocoder channel (``source_filter_resynthesis``)."""
