@@ -42,6 +42,19 @@ def write(obj: dict, path: str | None, *, quiet: bool = False) -> None:
         print(json.dumps(obj, indent=2, default=str))
 
 
+def write_npz(file: str, **arrays) -> None:
+    """Write ``arrays`` to the ``.npz`` file ``file`` atomically (a long run rewrites it as it goes)."""
+    import io
+
+    import numpy as np
+
+    from ser_synth.utils import atomic_write_bytes
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(file, buf.getvalue())
+
+
 def timeit(fn, repeats: int) -> list[float]:
     """Wall-clock seconds of ``repeats`` calls of ``fn``."""
     import time

@@ -73,12 +73,26 @@ def main():
              json.loads(open(args.cross).read())["cross"] if args.cross else None)
 
 
+def cv_summary(cv: dict) -> dict:
+    """Mean ± sd over the folds of a fusion CV (``merge_cv``'s form), for the card and metrics.json."""
+    folds = cv["folds"]
+    stat = lambda key: (float(np.mean([f[key] for f in folds])), float(np.std([f[key] for f in folds], ddof=1)))  # noqa: E731
+    (fu, fs), (cu, cs), (pu, _) = stat("fusion_uar"), stat("uar"), stat("prosodic_uar")
+    return {"folds": cv.get("partial", "all folds"), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
+            "crnn_uar_sd": cs, "prosodic_uar_mean": pu,
+            "per_fold": [{k: f[k] for k in ("test_speakers", "uar", "prosodic_uar", "fusion_uar")} for f in folds]}
+
+
 def merge_cv(parts: list[dict], folds: int = 6) -> dict:
     """The folds of several ``--only-folds`` runs of one CV, ordered by test actors; ``partial`` says how
     many of the ``folds`` it holds when some are missing."""
     by_speakers = {tuple(f["test_speakers"]): f for part in parts for f in part["folds"]}
     out = sorted(by_speakers.values(), key=lambda f: f["test_speakers"])
     return {"folds": out, **({"partial": f"{len(out)} of {folds} folds"} if len(out) < folds else {})}
+
+
+# the fusion CV run with the earliest member (the recording's own level, no training copies), in two parts
+EARLIEST_MEMBER_CV = ("cv_fusion_partial.json", "cv_fusion_folds4-6.json")
 
 
 def copies_note(name: str) -> str:
@@ -146,19 +160,18 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
     ]
     summary = None
     if cv:
-        folds = cv["folds"]
-        stat = lambda key: (np.mean([f[key] for f in folds]), np.std([f[key] for f in folds], ddof=1))  # noqa: E731
-        (fu, fs), (cu, cs), (pu, _) = stat("fusion_uar"), stat("uar"), stat("prosodic_uar")
-        summary = {"folds": cv.get("partial", "all folds"), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
-                   "crnn_uar_sd": cs, "prosodic_uar_mean": pu, "per_fold": [{k: f[k] for k in ("test_speakers", "uar", "prosodic_uar", "fusion_uar")} for f in folds]}
-        actors = "; ".join(" ".join(s[-2:] for s in f["test_speakers"]) for f in folds)
-        per_fold = " / ".join(f"{f['fusion_uar']:.3f}" for f in folds)
-        lines.append(f"- The same recipe in leave-actors-out CV on actors 01-18 (one CRNN per fold; {cv.get('partial', 'all folds')}, "
-                     f"test actors {actors}), measured with the earlier prosodic member (the recording's own level, no noisy "
-                     "copies; not run again, since it trains a CRNN per fold; both members alone in the same folds: `python "
-                     f"bench/prosodic_robustness.py`): UAR {fu:.3f} ± {fs:.3f} (per fold {per_fold}), against {cu:.3f} ± {cs:.3f} for the CRNN alone and "
-                     f"{pu:.3f} for the prosodic classifier alone. "
-                     "The protocol (which now runs the current member): `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`.")
+        summary = cv_summary(cv)
+        before = cv_summary(merge_cv([json.loads((RESULTS / f).read_text())["cv"] for f in EARLIEST_MEMBER_CV]))
+        actors = "; ".join(" ".join(s[-2:] for s in f["test_speakers"]) for f in cv["folds"])
+        per_fold = " / ".join(f"{f['fusion_uar']:.3f}" for f in cv["folds"])
+        lines.append(f"- The same recipe in leave-actors-out CV on actors 01-18 (one CRNN per fold; {summary['folds']}, "
+                     f"test actors {actors}), with this member: UAR {summary['fusion_uar_mean']:.3f} ± {summary['fusion_uar_sd']:.3f} "
+                     f"(per fold {per_fold}), against {summary['crnn_uar_mean']:.3f} ± {summary['crnn_uar_sd']:.3f} for the CRNN alone "
+                     f"and {summary['prosodic_uar_mean']:.3f} for the prosodic classifier alone. "
+                     "Reproduce: `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`. With the earliest member "
+                     f"(the recording's own level, no copies) a run of the same CV gave {before['fusion_uar_mean']:.3f} ± "
+                     f"{before['fusion_uar_sd']:.3f}, its CRNN {before['crnn_uar_mean']:.3f} (" + ", ".join(
+                         f"`bench/results/{f}`" for f in EARLIEST_MEMBER_CV) + "; CPU training is not bit-reproducible across runs).")
     if cross:
         helps = cross["fusion_uar"] > cross["uar"]
         lines += ["", "## Another corpus",

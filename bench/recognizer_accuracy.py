@@ -1,14 +1,16 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
-        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion]
+        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion] [--save-proba F.npz]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
   With ``--fusion``, each fold also fits a ``ProsodicRecognizer`` (the shipped fused models'
   member, ``recipes.PROSODIC_MEMBER``; its noisy copies are drawn once for all actors) on the
   same training actors and scores it alone and fused with the CRNN (``fusion``: mean of log-probabilities, equal weights,
-  the rule fixed before the first run; ``fusion_mean``: mean of probabilities).
+  the rule fixed before the first run; ``fusion_mean``: mean of probabilities). ``--save-proba``
+  keeps every test utterance's CRNN probabilities, so ``bench/fusion_cv.py`` can fuse other
+  prosodic members with the same CRNNs.
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
 - ``cross``: the ``core4`` recipe trained on RAVDESS only (actors 01-18), tested on all of EMO-DB
   (other corpus, language and speakers); ``--fusion`` as in ``cv``. With ``--reuse-cross-model``
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import _common
 import numpy as np
@@ -45,13 +48,16 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
 
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
-            extra_train: list[str] | None = None, fusion: bool = False) -> dict:
+            extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
     ``model_overrides`` / ``train_overrides`` change the recipe's ``ModelConfig`` / ``TrainConfig``
     fields (to try an architecture or a training change). ``extra_train`` corpus specs (utterances
-    of the recipe's classes) join every fold's training set; test sets stay RAVDESS actors."""
+    of the recipe's classes) join every fold's training set; test sets stay RAVDESS actors.
+    ``save_proba``: an ``.npz`` file that keeps, after each fold, every test utterance's file name,
+    fold and CRNN probabilities per member (columns: ``classes``), so other fusion members can be
+    scored against the same CRNNs without training them again (``bench/fusion_cv.py``)."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -70,7 +76,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         features = dict(zip(paths, member.statistics(speech)))
         # the training copies (recipes.PROSODIC_MEMBER's augment options), drawn once for every utterance; each fold trains on its own
         copies = [dict(zip(paths, member.statistics(c))) for c in copies]
-    out = []
+    out, kept = [], {"path": [], "fold": [], "proba": []}
     for i, split in enumerate(grouped_kfold(records, folds, seed=0)):
         if only and i + 1 not in only:
             continue
@@ -96,6 +102,12 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             fold["ensemble_uar"] = [evaluation_report(y, np.mean(probs[:m], axis=0), classes, spk)["uar"] for m in range(1, members + 1)]
             print(f"fold {i + 1}/{folds}: ensemble UAR by size {np.round(fold['ensemble_uar'], 3).tolist()}", flush=True)
         out.append(fold)
+        if save_proba:
+            kept["path"] += [Path(r.path).name for r in test]  # RAVDESS names are unique (they hold the actor)
+            kept["fold"] += [i + 1] * len(test)
+            kept["proba"].append(np.stack(probs, axis=1))
+            _common.write_npz(save_proba, path=np.array(kept["path"]), fold=np.array(kept["fold"]),
+                              proba=np.concatenate(kept["proba"]), classes=np.array(classes))
         if progress is not None:
             progress({"recipe": "ravdess8", "partial": f"{len(out)} of {folds} folds", "folds": out,
                       "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
@@ -111,6 +123,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             v = [f[f"{name}_uar"] for f in out]
             res[f"{name}_uar_mean"], res[f"{name}_uar_sd"] = float(np.mean(v)), float(np.std(v, ddof=1))
         res["fusion_rule"] = "CRNN (mean over members) and prosodic log-probabilities averaged with equal weights"
+        res["prosodic_member"] = PROSODIC_MEMBER
     if members > 1:
         ens = np.array([f["ensemble_uar"] for f in out])
         res["members"] = members
@@ -191,6 +204,7 @@ def main():
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
+    ap.add_argument("--save-proba", help="cv: .npz file for every test utterance's CRNN probabilities per member (written after each fold)")
     ap.add_argument("--reuse-cross-model", action="store_true", help=f"cross: load the CRNN an earlier run saved at {CROSS_MODEL} instead of training one")
     args = ap.parse_args()
     _common.require_corpora("recognizer_accuracy")
@@ -203,7 +217,8 @@ def main():
         if p == "cv":
             only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
-            result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion)
+            result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion,
+                              args.save_proba)
         else:
             result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model)
     _common.write(result, args.json)
