@@ -1,10 +1,11 @@
 """Fused recognizers in cross-validation, against CRNNs trained once: which prosodic member?
 
-    python bench/fusion_cv.py --proba bench/results/cv_fusion_current_proba.npz [--json F]
+    python bench/fusion_cv.py --proba bench/results/cv_fusion_current_proba.npz [more parts of the same CV] [--json F]
 
 ``bench/recognizer_accuracy.py --parts cv --members 1 --fusion --save-proba P`` trains one CRNN
 per fold of the 6-fold leave-3-actors-out CV on RAVDESS 01-18 and keeps every test utterance's
-CRNN probabilities in ``P``. This script fits prosodic members on each fold's training actors
+CRNN probabilities in ``P`` (a CV split across runs with ``--only-folds`` gives one file per run;
+pass them all). This script fits prosodic members on each fold's training actors
 (statistics and training copies of ``recipes.PROSODIC_MEMBER``, drawn once for every utterance,
 as in that bench) and scores each alone and fused with that fold's CRNN by the shipped rule
 (mean of log-probabilities, equal weights), so members are compared against the same CRNNs
@@ -76,7 +77,7 @@ class _MLP:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--proba", required=True, help=".npz from bench/recognizer_accuracy.py --save-proba")
+    ap.add_argument("--proba", required=True, nargs="+", help=".npz file(s) from bench/recognizer_accuracy.py --save-proba")
     ap.add_argument("--json")
     args = ap.parse_args()
     _common.require_corpora("bench/fusion_cv.py")
@@ -86,10 +87,12 @@ def main():
     from ser_synth.recognition.fusion import geometric_mean, in_class_order
     from ser_synth.recognition.metrics import evaluation_report
 
-    saved = np.load(args.proba)
-    classes = saved["classes"].tolist()
+    saved = [np.load(f) for f in args.proba]
+    classes = saved[0]["classes"].tolist()
+    if any(s["classes"].tolist() != classes for s in saved):
+        raise SystemExit(f"{args.proba}: the files' class orders differ")
     # file name -> (fold, the mean of that fold's CRNN members' probabilities)
-    crnn = {name: (int(fold), p.mean(axis=0)) for name, fold, p in zip(saved["path"].tolist(), saved["fold"], saved["proba"])}
+    crnn = {name: (int(fold), p.mean(axis=0)) for s in saved for name, fold, p in zip(s["path"].tolist(), s["fold"], s["proba"])}
     recipe = RECIPES["ravdess8"]
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
     member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
@@ -130,15 +133,15 @@ def main():
               + "; ".join(f"{n} {fold[n]['prosodic_uar']:.3f} / fused {fold[n]['fused_uar']:.3f}" for n in MEMBERS)
               + f" (inner C {c})", flush=True)
         folds.append(fold)
-    if len(seen) != len(saved["path"]):
-        raise SystemExit(f"{args.proba} holds {len(saved['path'])} utterances; the folds scored {len(seen)}")
+    if len(seen) != len(crnn):
+        raise SystemExit(f"{args.proba} hold {len(crnn)} utterances; the folds scored {len(seen)}")
 
     def stats(values):
         return {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)), "folds": [float(v) for v in values]}
 
     result = {"speaker_disjoint": True, **({"partial": f"{len(folds)} of 6 folds"} if len(folds) < 6 else {}),
               "protocol": "6-fold leave-3-actors-out CV on RAVDESS 01-18, 8 classes, UAR",
-              "crnn_run": str(args.proba), "member_options": PROSODIC_MEMBER, "c_grid": list(C_GRID),
+              "crnn_run": args.proba, "member_options": PROSODIC_MEMBER, "c_grid": list(C_GRID),
               "fusion_rule": "mean of log-probabilities, equal weights", "crnn": stats([f["crnn_uar"] for f in folds]),
               "members": {n: {"alone": stats([f[n]["prosodic_uar"] for f in folds]),
                               "fused": stats([f[n]["fused_uar"] for f in folds])} for n in MEMBERS},
