@@ -3,7 +3,7 @@
     python bench/fusion.py [--recipe ravdess8|core4] [--json out/bench/fusion.json]
         [--ship [--cv out/bench/cv_fusion.json [more parts of the same CV]] [--cross out/bench/cross_fusion.json]]
 
-A :class:`ProsodicRecognizer` (utterance statistics + logistic regression, built unlike the
+A :class:`ProsodicRecognizer` (utterance statistics + a shallow classifier, ``recipes.PROSODIC_MEMBER``; built unlike the
 CRNN) is trained on the CRNN's own training speakers (the recipe's split: for ``ravdess8``
 RAVDESS actors 01-16, 8 emotions; for ``core4`` 24 RAVDESS and EMO-DB speakers, 4 emotions),
 and both are tested on the recipe's held-out speakers, alone and fused. The fusion rule was
@@ -15,7 +15,8 @@ result. Speaker-disjoint.
 ``--ship`` writes the fusion into the package as ``<recipe>_fused``: ``fusion.json`` naming the
 shipped CRNN and the prosodic member (``member_1/``, trained here), with a model card that
 cites these figures and, with ``--cv`` (``ravdess8`` only), the cross-validation of ``python
-bench/recognizer_accuracy.py --parts cv --fusion``.
+bench/recognizer_accuracy.py --parts cv --fusion`` (its JSON), or of ``bench/fusion_cv.py`` (its
+JSON; the head with the shipped member's options, fused with that run's CRNNs).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main():
     ap.add_argument("--recipe", choices=sorted(RECIPES), default="ravdess8", help="the shipped CRNN to fuse, and its recipe's split")
     ap.add_argument("--ship", action="store_true", help="write the fusion into the package as <recipe>_fused")
     ap.add_argument("--cv", nargs="+", help="with --ship: recognizer_accuracy.py --fusion JSON(s) whose CV folds the model card cites "
-                                            "(several: parts of one CV run with --only-folds)")
+                                            "(several: parts of one CV run with --only-folds), or a fusion_cv.py JSON")
     ap.add_argument("--cross", help="with --ship: recognizer_accuracy.py --parts cross --fusion JSON, cited in the card's limits")
     args = ap.parse_args()
 
@@ -69,8 +70,16 @@ def main():
     result["environment"] = _common.environment()
     _common.write(result, args.json)
     if args.ship:
-        ship(prosodic, result, merge_cv([json.loads(open(f).read())["cv"] for f in args.cv]) if args.cv else None,
+        ship(prosodic, result, read_cv(args.cv, prosodic) if args.cv else None,
              json.loads(open(args.cross).read())["cross"] if args.cross else None)
+
+
+def head(prosodic) -> str:
+    """The card's words for a fitted ``ProsodicRecognizer``'s classifier."""
+    if prosodic.hidden_units:
+        return (f"a perceptron with one hidden layer of {prosodic.hidden_units} ReLU units (L2 alpha {prosodic.alpha:g}; "
+                "classes balanced by repeating rows)")
+    return f"balanced logistic regression, C = {prosodic.C:g}"
 
 
 def cv_summary(cv: dict) -> dict:
@@ -81,6 +90,28 @@ def cv_summary(cv: dict) -> dict:
     return {"folds": cv.get("partial", "all folds"), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
             "crnn_uar_sd": cs, "prosodic_uar_mean": pu,
             "per_fold": [{k: f[k] for k in ("test_speakers", "uar", "prosodic_uar", "fusion_uar")} for f in folds]}
+
+
+RECOGNIZER_CV = "python bench/recognizer_accuracy.py --parts cv --members 1 --fusion"
+
+
+def read_cv(files: list[str], prosodic) -> dict:
+    """The fusion CV the card cites (``merge_cv``'s form, and ``reproduce``: its command): the
+    ``cv`` of ``bench/recognizer_accuracy.py`` JSONs, or one ``bench/fusion_cv.py`` JSON's head
+    with the options of ``prosodic`` (its training copies must be the run's)."""
+    data = [json.loads(open(f).read()) for f in files]
+    if all("cv" in d for d in data):
+        return {**merge_cv([d["cv"] for d in data]), "reproduce": RECOGNIZER_CV}
+    if len(data) != 1 or "heads" not in data[0]:
+        raise SystemExit(f"--cv {files}: recognizer_accuracy.py --fusion JSON(s), or one fusion_cv.py JSON")
+    run, options = data[0], {"C": prosodic.C, "hidden_units": prosodic.hidden_units}
+    name = next((n for n, o in run["heads"].items() if o == options), None)
+    copies = lambda o: {k: v for k, v in o.items() if k not in ("C", "hidden_units")}  # noqa: E731
+    if name is None or copies(run["member_options"]) != copies(PROSODIC_MEMBER):
+        raise SystemExit(f"--cv {files[0]}: no head with the member's options {options} and copies {copies(PROSODIC_MEMBER)}")
+    folds = [{"test_speakers": f["test_speakers"], "uar": f["crnn_uar"], "prosodic_uar": f[name]["prosodic_uar"],
+              "fusion_uar": f[name]["fused_uar"]} for f in run["folds"]]
+    return {**merge_cv([{"folds": folds}]), "reproduce": f"{RECOGNIZER_CV} --save-proba P`, then `python bench/fusion_cv.py --proba P"}
 
 
 def merge_cv(parts: list[dict], folds: int = 6) -> dict:
@@ -104,28 +135,30 @@ def copies_note(name: str) -> str:
              ("room copies", "normalize_level+noise_augment+channel_augment", "normalize_level+noise_augment+channel_augment+reverb_augment",
               "no_reverb", [("reverb_rt60_0.5s", "a room with RT60 0.5 s")]),
              ("noisy copies at 0-30 dB SNR rather than 10-30 dB", "normalize_level+noise_augment+channel_augment+reverb_augment",
-              "all four, noise at 0-30 dB", "narrow_noise", [("white_5dB", "white noise at 5 dB SNR")])]
+              "all four, noise at 0-30 dB", "narrow_noise", [("white_5dB", "white noise at 5 dB SNR")]),
+             ("hidden layer of 32 ReLU units rather than logistic regression", "all four, noise at 0-30 dB",
+              "all four, noise at 0-30 dB, MLP head", "logistic", [("white_5dB", "white noise at 5 dB SNR"), ("window_1.0s", "1 s windows")])]
     lines = []
     for what, before, after, suffix, tests in steps:
         move = lambda t: f"{cv[before][t]['mean']:.3f} -> {cv[after][t]['mean']:.3f}"  # noqa: E731
         file = f"{RESULT_FILE[name]}_{suffix}.json"
         without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
-        lines.append(f"- The member's {what} were chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
+        lines.append(f"- The member's {what}: chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
                      f"01-18 (clean {move('clean')}, " + ", ".join(f"{label} {move(t)}" for t, label in tests)
                      + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion before them scored {without:.3f} "
                      f"(`bench/results/{file}`).")
     return "\n".join(lines)
 
 
-def reused_crnn_note() -> str:
-    """The card's words on a cross-corpus run that loaded the CRNN of the run before the channel copies, and on the
-    runs since that loaded it."""
-    runs = [json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("no_channel", "no_reverb", "narrow_noise")]
-    return ("(The CRNN is the one trained by the run before the member's narrow-channel copies, where the member "
-            f"without them scored {runs[0]['prosodic_uar']:.3f} and the fusion {runs[0]['fusion_uar']:.3f}: "
-            f"`bench/results/cross_fusion_no_channel.json`; with them but without the room copies, {runs[1]['prosodic_uar']:.3f} "
-            f"and {runs[1]['fusion_uar']:.3f}: `bench/results/cross_fusion_no_reverb.json`; with the room copies and noisy copies at "
-            f"10-30 dB SNR, {runs[2]['prosodic_uar']:.3f} and {runs[2]['fusion_uar']:.3f}: `bench/results/cross_fusion_narrow_noise.json`.) ")
+def earlier_head_cross_note() -> str:
+    """The card's words on the member's logistic-regression head across corpora: fused with this run's CRNN
+    (loaded again), and in the run before, which trained its own CRNN."""
+    same, before = (json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("logistic_same_crnn", "logistic"))
+    return (f"With the member's earlier head (logistic regression) and this CRNN the prosodic classifier scores {same['prosodic_uar']:.3f} "
+            f"and the fusion {same['fusion_uar']:.3f} (`bench/results/cross_fusion_logistic_same_crnn.json`, "
+            "`--reuse-cross-model --prosodic '{\"hidden_units\": 0}'`); the run before, with another training of the CRNN "
+            f"(CPU training is not bit-reproducible), gave the CRNN {before['uar']:.3f} and the fusion {before['fusion_uar']:.3f} "
+            "(`bench/results/cross_fusion_logistic.json`). ")
 
 
 def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> None:
@@ -144,7 +177,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"# `{name}_fused` — {recipe['description']}; CRNN and prosodic classifier fused", "",
         f"A `FusionRecognizer`: the geometric mean (equal weights) of the shipped `{name}` CRNN's probabilities and a "
         "`ProsodicRecognizer`'s (60 utterance statistics of pitch, loudness, pauses and spectral shape of the clip brought "
-        "to one RMS level; balanced logistic regression, C = 0.5, trained also on a noisy copy (white noise, 0-30 dB SNR), a narrow-channel copy "
+        f"to one RMS level; {head(prosodic)}, trained also on a noisy copy (white noise, 0-30 dB SNR), a narrow-channel copy "
         "(band-pass, half of them 8-bit mu-law) and a reverberant copy (a random synthetic room) of each utterance). The two "
         "read different evidence, so their errors differ. It exports as one SavedModel for TF "
         f"Serving (`ser-synth export --model {name}_fused`; the prosodic statistics run as TF ops there, with the same decisions: "
@@ -168,20 +201,20 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
                      f"test actors {actors}), with this member: UAR {summary['fusion_uar_mean']:.3f} ± {summary['fusion_uar_sd']:.3f} "
                      f"(per fold {per_fold}), against {summary['crnn_uar_mean']:.3f} ± {summary['crnn_uar_sd']:.3f} for the CRNN alone "
                      f"and {summary['prosodic_uar_mean']:.3f} for the prosodic classifier alone. "
-                     "Reproduce: `python bench/recognizer_accuracy.py --parts cv --members 1 --fusion`. With the earliest member "
+                     f"Reproduce: `{cv['reproduce']}`. With the earliest member "
                      f"(the recording's own level, no copies) a run of the same CV gave {before['fusion_uar_mean']:.3f} ± "
                      f"{before['fusion_uar_sd']:.3f}, its CRNN {before['crnn_uar_mean']:.3f} (" + ", ".join(
                          f"`bench/results/{f}`" for f in EARLIEST_MEMBER_CV) + "; CPU training is not bit-reproducible across runs).")
     if cross:
-        helps = cross["fusion_uar"] > cross["uar"]
+        helps, earliest = cross["fusion_uar"] > cross["uar"], json.loads((RESULTS / "cross_fusion_before.json").read_text())["cross"]
         lines += ["", "## Another corpus",
                   "With the `core4` recipe and a prosodic classifier like this member both trained on RAVDESS alone and tested "
                   f"on EMO-DB (another corpus, language and set of speakers; n = {cross['n']}), the prosodic classifier scores UAR "
                   f"{cross['prosodic_uar']:.3f} and the fusion {cross['fusion_uar']:.3f}, against {cross['uar']:.3f} for the CRNN alone"
                   + (". " if helps else ": on speech from another corpus, prefer the plain CRNN. ")
-                  + (reused_crnn_note() if "crnn" in cross else "")
-                  + "The earlier member (the recording's own level, no noisy copies) scored 0.330 there and took the fusion to 0.388 "
-                  "(`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion"
+                  + earlier_head_cross_note()
+                  + f"The earlier member (the recording's own level, no noisy copies) scored {earliest['prosodic_uar']:.3f} there and "
+                  f"took the fusion to {earliest['fusion_uar']:.3f} (`bench/results/cross_fusion_before.json`). Reproduce: `python bench/recognizer_accuracy.py --parts cross --fusion"
                   + (" --reuse-cross-model` (after a run without it, which trains the CRNN)." if "crnn" in cross else "`.")]
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
@@ -192,7 +225,8 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
               "is `bench/results/robustness_peak_trim.json`; before the member's narrow-channel copies, "
               "`bench/results/robustness_no_channel.json`; before its room copies, `bench/results/robustness_no_reverb.json`; with its noisy "
-              "copies at 10-30 dB SNR, `bench/results/robustness_narrow_noise.json`."]
+              "copies at 10-30 dB SNR, `bench/results/robustness_narrow_noise.json`; with logistic regression rather than a hidden "
+              "layer, `bench/results/robustness_logistic.json`."]
     lines += ["", "## Licence",
               "Trained on RAVDESS (CC BY-NC-SA 4.0): **non-commercial use only**, share alike, attribute Livingstone & Russo (2018)."]
     if any(d.startswith("emodb:") for d in recipe["data"]):

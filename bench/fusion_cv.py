@@ -9,15 +9,21 @@ pass them all). This script fits prosodic members on each fold's training actors
 (statistics and training copies of ``recipes.PROSODIC_MEMBER``, drawn once for every utterance,
 as in that bench) and scores each alone and fused with that fold's CRNN by the shipped rule
 (mean of log-probabilities, equal weights), so members are compared against the same CRNNs
-without training them again. Members (fixed before the first run):
+without training them again. Members (fixed before the first run; ``logistic`` was named
+``shipped`` then):
 
-- ``shipped``: logistic regression at the package default C = 0.5 (what the fused models ship);
+- ``logistic``: logistic regression at the package default C = 0.5 (the fused models' head up to
+  the commit that shipped ``mlp``);
 - ``inner_c``: the same with C picked per fold, by a 5-fold speaker-grouped CV inside that
   fold's training actors (member alone, balanced accuracy on the clean utterances of the inner
   held-out actors, each inner fit on speech + copies), over ``C_GRID``. Nested, so its outer
   figure is not tuned on the test actors;
 - ``mlp``: one hidden layer of 32 ReLU units (L2 ``alpha`` 1, Adam, 300 epochs, seed 0), classes
-  balanced by repeating rows; an exploration (the exported graph computes logistic regression).
+  balanced by repeating rows (``ProsodicRecognizer(hidden_units=32)``; the fused models' head
+  since ``bench/prosodic_robustness.py`` chose it).
+
+``bench/fusion.py --ship --cv`` reads this JSON for the model card (the head whose options,
+``heads``, are the shipped member's).
 
 Speaker-disjoint throughout. The JSON names the CRNN run it reused.
 """
@@ -32,14 +38,16 @@ import numpy as np
 from recipes import PROSODIC_MEMBER, RECIPES
 
 C_GRID = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
-MEMBERS = ("shipped", "inner_c", "mlp")
+MEMBERS = ("logistic", "inner_c", "mlp")
+HEADS = {"logistic": {"C": 0.5, "hidden_units": 0}, "mlp": {"C": 0.5, "hidden_units": 32}}  # inner_c: C per fold
 
 
-def fit_lr(F: np.ndarray, y: np.ndarray, C: float):
-    """The package's member head: standardised features, balanced logistic regression."""
+def fit_head(F: np.ndarray, y: np.ndarray, C: float, hidden_units: int = 0):
+    """The package's member head on standardised features: balanced logistic regression, or
+    with ``hidden_units`` a perceptron."""
     from ser_synth.recognition import ProsodicRecognizer
 
-    return ProsodicRecognizer(C=C).fit_features(F, y)
+    return ProsodicRecognizer(C=C, hidden_units=hidden_units).fit_features(F, y)
 
 
 def inner_c(F: np.ndarray, y: np.ndarray, speakers: np.ndarray, copies: list[np.ndarray]) -> tuple[float, list[float]]:
@@ -53,26 +61,10 @@ def inner_c(F: np.ndarray, y: np.ndarray, speakers: np.ndarray, copies: list[np.
     for c in C_GRID:
         s = []
         for a, b in GroupKFold(5).split(F, y, speakers):
-            m = fit_lr(np.concatenate([F[a]] + [k[a] for k in copies]), np.tile(y[a], 1 + len(copies)), c)
+            m = fit_head(np.concatenate([F[a]] + [k[a] for k in copies]), np.tile(y[a], 1 + len(copies)), c)
             s.append(balanced_accuracy_score(y[b], m.classes_[m.proba_from_features(F[b]).argmax(1)]))
         scores.append(float(np.mean(s)))
     return C_GRID[int(np.argmax(scores))], scores
-
-
-class _MLP:
-    """Standardised features -> sklearn MLP, classes balanced by repeating rows."""
-
-    def __init__(self, F: np.ndarray, y: np.ndarray):
-        from sklearn.neural_network import MLPClassifier
-
-        self.mean, self.scale = F.mean(0), np.maximum(F.std(0), 1e-6)
-        n = max(np.sum(y == c) for c in np.unique(y))
-        idx = np.concatenate([np.resize(np.flatnonzero(y == c), n) for c in np.unique(y)])
-        self.clf = MLPClassifier((32,), alpha=1.0, max_iter=300, random_state=0).fit((F[idx] - self.mean) / self.scale, y[idx])
-        self.classes_ = self.clf.classes_.astype(str)
-
-    def proba_from_features(self, F: np.ndarray) -> np.ndarray:
-        return self.clf.predict_proba((F - self.mean) / self.scale)
 
 
 def main():
@@ -122,9 +114,9 @@ def main():
         train_y = np.tile(y_all[tr], 1 + len(K))
         c, c_scores = inner_c(F[tr], y_all[tr], spk_all[tr], [k[tr] for k in K])
         fold["inner_c"] = {"C": c, "inner_scores": c_scores}
-        heads = {"shipped": fit_lr(train_rows, train_y, ProsodicRecognizer().C), "inner_c": fit_lr(train_rows, train_y, c),
-                 "mlp": _MLP(train_rows, train_y)}
-        for name, head in heads.items():
+        heads = {"inner_c": fit_head(train_rows, train_y, c), **{n: fit_head(train_rows, train_y, **o) for n, o in HEADS.items()}}
+        for name in MEMBERS:
+            head = heads[name]
             p = in_class_order(head.proba_from_features(F[te]), head.classes_, classes)
             fold.setdefault(name, {}).update(
                 prosodic_uar=evaluation_report(y, p, classes, spk)["uar"],
@@ -141,7 +133,7 @@ def main():
 
     result = {"speaker_disjoint": True, **({"partial": f"{len(folds)} of 6 folds"} if len(folds) < 6 else {}),
               "protocol": "6-fold leave-3-actors-out CV on RAVDESS 01-18, 8 classes, UAR",
-              "crnn_run": args.proba, "member_options": PROSODIC_MEMBER, "c_grid": list(C_GRID),
+              "crnn_run": args.proba, "member_options": PROSODIC_MEMBER, "heads": HEADS, "c_grid": list(C_GRID),
               "fusion_rule": "mean of log-probabilities, equal weights", "crnn": stats([f["crnn_uar"] for f in folds]),
               "members": {n: {"alone": stats([f[n]["prosodic_uar"] for f in folds]),
                               "fused": stats([f[n]["fused_uar"] for f in folds])} for n in MEMBERS},

@@ -18,9 +18,10 @@ _TRAIN = {"epochs": 80, "patience": 20, "ensemble": 2}
 
 # the fused models' prosodic member: statistics of the clip at one RMS level, trained also on a
 # noisy copy (0-30 dB SNR), a narrow-channel copy and a reverberant copy of each utterance, so that the fusion is not
-# less robust than its CRNN (bench/robustness.py; the variants cross-validated in bench/prosodic_robustness.py)
+# less robust than its CRNN (bench/robustness.py), with one hidden layer of 32 ReLU units (the variants cross-validated
+# in bench/prosodic_robustness.py)
 PROSODIC_MEMBER = {"normalize_level": True, "noise_augment": True, "noise_snr_db": [0.0, 30.0], "channel_augment": True,
-                   "reverb_augment": True}
+                   "reverb_augment": True, "hidden_units": 32}
 
 
 def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, model_overrides: dict | None = None, **train_overrides):

@@ -1,14 +1,15 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
-        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion] [--save-proba F.npz]
+        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion [--prosodic '{"hidden_units": 0}']] [--save-proba F.npz]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
   With ``--fusion``, each fold also fits a ``ProsodicRecognizer`` (the shipped fused models'
   member, ``recipes.PROSODIC_MEMBER``; its noisy copies are drawn once for all actors) on the
   same training actors and scores it alone and fused with the CRNN (``fusion``: mean of log-probabilities, equal weights,
-  the rule fixed before the first run; ``fusion_mean``: mean of probabilities). ``--save-proba``
+  the rule fixed before the first run; ``fusion_mean``: mean of probabilities); ``--prosodic``
+  overrides some of its options (the JSON records the member's). ``--save-proba``
   keeps every test utterance's CRNN probabilities, so ``bench/fusion_cv.py`` can fuse other
   prosodic members with the same CRNNs.
 - ``shipped``: the shipped ``ravdess8`` and ``core4`` models on their own held-out speakers.
@@ -48,7 +49,8 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
 
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
-            extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None) -> dict:
+            extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None,
+            member_options: dict | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
@@ -57,7 +59,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     of the recipe's classes) join every fold's training set; test sets stay RAVDESS actors.
     ``save_proba``: an ``.npz`` file that keeps, after each fold, every test utterance's file name,
     fold and CRNN probabilities per member (columns: ``classes``), so other fusion members can be
-    scored against the same CRNNs without training them again (``bench/fusion_cv.py``)."""
+    scored against the same CRNNs without training them again (``bench/fusion_cv.py``).
+    ``member_options``: the prosodic member's options with ``fusion`` (default ``PROSODIC_MEMBER``)."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -70,7 +73,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         from ser_synth.recognition import ProsodicRecognizer
         from ser_synth.recognition.fusion import in_class_order
 
-        member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
+        member_options = member_options or PROSODIC_MEMBER
+        member = ProsodicRecognizer(**member_options, verbose=1)
         speech, copies = member.speech_and_copies(records)
         paths = [r.path for r in records]
         features = dict(zip(paths, member.statistics(speech)))
@@ -94,7 +98,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
         if fusion:
             train_f = [features[r.path] for r in split.train] + [c[r.path] for c in copies for r in split.train]
-            prosodic = ProsodicRecognizer().fit_features(train_f, [r.emotion for r in split.train] * (1 + len(copies)))
+            prosodic = ProsodicRecognizer(**member_options).fit_features(train_f, [r.emotion for r in split.train] * (1 + len(copies)))
             p_pros = in_class_order(prosodic.proba_from_features([features[r.path] for r in test]), prosodic.classes_, classes)
             fold.update(_fusion_uars(np.mean(probs, axis=0), p_pros, classes, test, f"fold {i + 1}/{folds}: "))
         if members > 1:
@@ -123,7 +127,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             v = [f[f"{name}_uar"] for f in out]
             res[f"{name}_uar_mean"], res[f"{name}_uar_sd"] = float(np.mean(v)), float(np.std(v, ddof=1))
         res["fusion_rule"] = "CRNN (mean over members) and prosodic log-probabilities averaged with equal weights"
-        res["prosodic_member"] = PROSODIC_MEMBER
+        res["prosodic_member"] = member_options
     if members > 1:
         ens = np.array([f["ensemble_uar"] for f in out])
         res["members"] = members
@@ -149,7 +153,7 @@ def part_shipped() -> dict:
     return res
 
 
-def part_cross(fusion: bool = False, reuse: bool = False) -> dict:
+def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict | None = None) -> dict:
     from ser_synth.data import read_corpora
     from ser_synth.recognition import EmotionRecognizer
 
@@ -172,9 +176,10 @@ def part_cross(fusion: bool = False, reuse: bool = False) -> dict:
         from ser_synth.recognition.fusion import in_class_order
 
         classes = rec.classes_.tolist()
-        prosodic = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1).fit(train)
+        member_options = member_options or PROSODIC_MEMBER
+        prosodic = ProsodicRecognizer(**member_options, verbose=1).fit(train)
         p_pros = in_class_order(prosodic.predict_proba(test), prosodic.classes_, classes)
-        res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "))
+        res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "), prosodic_member=member_options)
     return res
 
 
@@ -204,12 +209,15 @@ def main():
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
+    ap.add_argument("--prosodic", type=json.loads, default=None, help="with --fusion: JSON object of ProsodicRecognizer options "
+                                                                          "overriding recipes.PROSODIC_MEMBER's")
     ap.add_argument("--save-proba", help="cv: .npz file for every test utterance's CRNN probabilities per member (written after each fold)")
     ap.add_argument("--reuse-cross-model", action="store_true", help=f"cross: load the CRNN an earlier run saved at {CROSS_MODEL} instead of training one")
     args = ap.parse_args()
     _common.require_corpora("recognizer_accuracy")
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     result = {"environment": _common.environment()}
+    member = {**PROSODIC_MEMBER, **args.prosodic} if args.prosodic else None
     for p in parts:
         def progress(partial, p=p):  # a long CV leaves its finished folds behind if stopped
             _common.write({**result, p: partial}, args.json, quiet=True)
@@ -218,9 +226,9 @@ def main():
             only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion,
-                              args.save_proba)
+                              args.save_proba, member)
         else:
-            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model)
+            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model, member)
     _common.write(result, args.json)
 
 

@@ -1,13 +1,16 @@
-"""``ProsodicRecognizer``: utterance-level prosodic and spectral statistics + logistic regression.
+"""``ProsodicRecognizer``: utterance-level prosodic and spectral statistics + logistic regression
+(or a one-hidden-layer perceptron).
 
 Built unlike the CRNN on purpose (hand-made features of pitch, loudness, timing and spectral
-shape; a linear classifier), so it can serve as an independent judge of synthesized speech:
+shape; a shallow classifier), so it can serve as an independent judge of synthesized speech:
 it shares no weights, features or training speakers with the critic it checks.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -20,6 +23,8 @@ from ser_synth.recognition.base import ClassifierMixin, as_inputs, input_wavefor
 
 FORMAT_VERSION = 1
 _CONFIG_FILE = "prosodic.json"
+_WEIGHTS = ("mean", "scale", "hidden_coef", "hidden_intercept", "coef", "intercept")
+MLP_EPOCHS = 300
 N_MFCC = 13
 
 
@@ -180,14 +185,22 @@ def _snr_range(value) -> tuple[float, float]:
 
 class ProsodicRecognizer(ClassifierMixin):
     """Speech emotion from utterance statistics (:func:`utterance_features`) with a balanced,
-    L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``).
+    L2-regularised multinomial logistic regression (scikit-learn's ``LogisticRegression``), or
+    with one hidden layer of ReLU units (``hidden_units``; scikit-learn's ``MLPClassifier``).
 
     Parameters
     ----------
     audio_config : AudioConfig, optional
         Only its ``sample_rate`` is used (inputs are resampled to it).
     C : float
-        Inverse regularisation strength.
+        Inverse regularisation strength of the logistic regression (``hidden_units=0``).
+    hidden_units : int
+        0 (default): logistic regression. Otherwise a perceptron with one hidden layer of this
+        many ReLU units and a softmax output (L2 penalty ``alpha``, Adam, ``MLP_EPOCHS`` epochs,
+        seed 0), classes balanced by repeating the rarer classes' rows. Models saved before
+        this option load as logistic regression.
+    alpha : float
+        The perceptron's L2 penalty (scikit-learn's ``alpha``); unused when ``hidden_units=0``.
     trim_db : float
         Leading/trailing silence below the peak by this much is cut before the features.
     vocoder_augment : bool
@@ -232,7 +245,11 @@ class ProsodicRecognizer(ClassifierMixin):
     classes_ : np.ndarray of str
     train_speakers_ : list of str
     mean_, scale_, coef_, intercept_ : np.ndarray
-        Feature standardisation and the linear model (saved as JSON; no pickles).
+        Feature standardisation and the output layer: ``coef_`` ``[classes, FEATURE_DIM or
+        hidden_units]`` (one row for two classes, as scikit-learn keeps it), saved as JSON (no pickles).
+    hidden_coef_, hidden_intercept_ : np.ndarray
+        The hidden layer, ``[hidden_units, FEATURE_DIM]`` and ``[hidden_units]`` (empty for
+        logistic regression).
 
     Notes
     -----
@@ -244,10 +261,15 @@ class ProsodicRecognizer(ClassifierMixin):
     def __init__(self, *, audio_config: AudioConfig | None = None, C: float = 0.5, trim_db: float = 30.0,
                  vocoder_augment: bool = False, normalize_level: bool = True, noise_augment: bool = False,
                  channel_augment: bool = False, reverb_augment: bool = False, noise_snr_db: tuple[float, float] | None = None,
-                 crop_augment: bool = False, verbose: int = 0):
+                 crop_augment: bool = False, hidden_units: int = 0, alpha: float = 1.0, verbose: int = 0):
         self.audio_config = AudioConfig.from_dict(audio_config)
         if not C > 0:
             raise ConfigError(f"ProsodicRecognizer C must be > 0, got {C!r}")
+        if isinstance(hidden_units, bool) or not isinstance(hidden_units, (int, np.integer)) or hidden_units < 0:
+            raise ConfigError(f"ProsodicRecognizer hidden_units must be an int >= 0 (0: logistic regression), got {hidden_units!r}")
+        if isinstance(alpha, bool) or not (isinstance(alpha, numbers.Real) and np.isfinite(alpha) and alpha >= 0):
+            raise ConfigError(f"ProsodicRecognizer alpha must be a finite number >= 0, got {alpha!r}")
+        self.hidden_units, self.alpha = int(hidden_units), float(alpha)
         self.C, self.trim_db, self.vocoder_augment, self.verbose = float(C), float(trim_db), bool(vocoder_augment), verbose
         self.normalize_level, self.noise_augment, self.channel_augment = bool(normalize_level), bool(noise_augment), bool(channel_augment)
         self.reverb_augment, self.crop_augment, self.noise_snr_db = bool(reverb_augment), bool(crop_augment), _snr_range(noise_snr_db)
@@ -348,17 +370,31 @@ class ProsodicRecognizer(ClassifierMixin):
     def fit_features(self, F: np.ndarray, y: Sequence[str]) -> "ProsodicRecognizer":
         """Fit on precomputed :meth:`features` ``[n, FEATURE_DIM]`` and their labels (for
         cross-validation that computes each utterance's features once). Returns self."""
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
+        from sklearn.neural_network import MLPClassifier
 
         F, y = np.asarray(F, np.float32), np.asarray(list(y), dtype=str)
         if F.ndim != 2 or F.shape[1] != FEATURE_DIM or len(F) != len(y) or len(set(y)) < 2:
             raise DataError(f"fit_features() needs features [n, {FEATURE_DIM}] with one label each and >= 2 classes; "
                             f"got shape {F.shape}, {len(y)} labels {sorted(set(y.tolist()))}")
         self.mean_, self.scale_ = F.mean(0), np.maximum(F.std(0), 1e-6)
-        clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000)
-        clf.fit((F - self.mean_) / self.scale_, y)
+        Z = (F - self.mean_) / self.scale_
+        if self.hidden_units:
+            # MLPClassifier takes no class weights: every class repeated up to the largest one's count
+            n = max(np.sum(y == c) for c in np.unique(y))
+            rows = np.concatenate([np.resize(np.flatnonzero(y == c), n) for c in np.unique(y)])
+            clf = MLPClassifier((self.hidden_units,), alpha=self.alpha, max_iter=MLP_EPOCHS, random_state=0)
+            with warnings.catch_warnings():  # a fixed epoch budget, as chosen; not a fit to convergence
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(Z[rows], y[rows])
+            self.hidden_coef_, self.hidden_intercept_ = clf.coefs_[0].T.astype(np.float32), clf.intercepts_[0].astype(np.float32)
+            self.coef_, self.intercept_ = clf.coefs_[1].T.astype(np.float32), clf.intercepts_[1].astype(np.float32)
+        else:
+            clf = LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000).fit(Z, y)
+            self.hidden_coef_, self.hidden_intercept_ = np.zeros((0, FEATURE_DIM), np.float32), np.zeros(0, np.float32)
+            self.coef_, self.intercept_ = clf.coef_, clf.intercept_
         self.classes_ = clf.classes_.astype(str)
-        self.coef_, self.intercept_ = clf.coef_, clf.intercept_
         self.train_speakers_ = []
         return self
 
@@ -374,7 +410,10 @@ class ProsodicRecognizer(ClassifierMixin):
     def proba_from_features(self, F: np.ndarray) -> np.ndarray:
         """:meth:`predict_proba` of precomputed :meth:`features` ``[n, FEATURE_DIM]``."""
         self._check_fitted()
-        z = ((np.asarray(F, np.float32) - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+        x = (np.asarray(F, np.float32) - self.mean_) / self.scale_
+        if self.hidden_units:
+            x = np.maximum(x @ self.hidden_coef_.T + self.hidden_intercept_, 0)
+        z = x @ self.coef_.T + self.intercept_
         if z.shape[1] == 1:  # binary: scikit-learn keeps one column
             z = np.concatenate([-z, z], 1) / 2
         z = z - z.max(1, keepdims=True)
@@ -391,8 +430,8 @@ class ProsodicRecognizer(ClassifierMixin):
                 "C": self.C, "trim_db": self.trim_db, "vocoder_augment": self.vocoder_augment,
                 "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "channel_augment": self.channel_augment,
                 "reverb_augment": self.reverb_augment, "noise_snr_db": list(self.noise_snr_db), "crop_augment": self.crop_augment,
-                "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
-                "mean": self.mean_.tolist(), "scale": self.scale_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+                "hidden_units": self.hidden_units, "alpha": self.alpha, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
+                **{k: getattr(self, f"{k}_").tolist() for k in _WEIGHTS}}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
         return path
@@ -407,11 +446,13 @@ class ProsodicRecognizer(ClassifierMixin):
                   vocoder_augment=meta.get("vocoder_augment", False), normalize_level=meta.get("normalize_level", False),
                   noise_augment=meta.get("noise_augment", False), channel_augment=meta.get("channel_augment", False),
                   reverb_augment=meta.get("reverb_augment", False), noise_snr_db=meta.get("noise_snr_db"),
-                  crop_augment=meta.get("crop_augment", False), verbose=verbose)
+                  crop_augment=meta.get("crop_augment", False), hidden_units=meta.get("hidden_units", 0),
+                  alpha=meta.get("alpha", 1.0), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
-        for k in ("mean", "scale", "coef", "intercept"):
-            setattr(obj, f"{k}_", np.asarray(meta[k], np.float32))
+        for k in _WEIGHTS:  # folders saved before the hidden layer have none: logistic regression
+            setattr(obj, f"{k}_", np.asarray(meta.get(k, []), np.float32))
+        obj.hidden_coef_ = obj.hidden_coef_.reshape(-1, FEATURE_DIM)
         if obj.mean_.shape != (FEATURE_DIM,):
             raise DataError(f"{str(path)!r} holds {obj.mean_.shape[0]} features; this ser_synth computes {FEATURE_DIM}")
         return obj

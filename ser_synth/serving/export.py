@@ -102,14 +102,17 @@ def _probability_fn(recognizer, classes: list[str]):
 
         sr, trim_db = recognizer.audio_config.sample_rate, recognizer.trim_db
         level = level_normalized_tf if recognizer.normalize_level else tf.identity
-        mean, scale, coef, intercept = (tf.constant(getattr(recognizer, k), tf.float32) for k in ("mean_", "scale_", "coef_", "intercept_"))
+        w = {k: tf.constant(getattr(recognizer, f"{k}_"), tf.float32) for k in ("mean", "scale", "hidden_coef", "hidden_intercept", "coef", "intercept")}
 
         def features(row):
             return utterance_features_tf(level(clip(row, trim_db)), sr)
 
-        def prosodic(x, lengths):
+        def prosodic(x, lengths):  # ProsodicRecognizer.proba_from_features
             F = tf.map_fn(features, (x, lengths), fn_output_signature=tf.TensorSpec([FEATURE_DIM], tf.float32))
-            z = tf.matmul((F - mean) / scale, coef, transpose_b=True) + intercept
+            h = (F - w["mean"]) / w["scale"]
+            if recognizer.hidden_units:
+                h = tf.nn.relu(tf.matmul(h, w["hidden_coef"], transpose_b=True) + w["hidden_intercept"])
+            z = tf.matmul(h, w["coef"], transpose_b=True) + w["intercept"]
             if recognizer.coef_.shape[0] == 1:  # binary: scikit-learn keeps one column
                 z = tf.concat([-z, z], 1) / 2
             return tf.gather(tf.nn.softmax(z), cols, axis=1)

@@ -77,6 +77,7 @@ def test_shipped_fusion_of_a_crnn_and_a_prosodic_member(name, n_train, held_out)
     member = fused.members[1]  # the member bench/prosodic_robustness.py chose (recipes.PROSODIC_MEMBER)
     assert member.normalize_level and member.noise_augment and member.channel_augment and member.reverb_augment
     assert member.noise_snr_db == (0.0, 30.0) and not member.vocoder_augment and not member.crop_augment
+    assert member.hidden_units == 32 and member.hidden_coef_.shape[0] == 32
     prosodic_speakers = set(member.train_speakers_)
     assert len(prosodic_speakers) == n_train and prosodic_speakers >= set(crnn.train_speakers_)
     assert not set(fused.train_speakers_) & held_out

@@ -63,6 +63,53 @@ def test_fit_features_is_fit_on_precomputed_features(tiny_audio_config):
         ProsodicRecognizer().fit_features(F, ["sad"] * 12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the reference fit, as the package fits: 300 epochs
+@pytest.mark.parametrize("classes", [2, 3])
+def test_hidden_units_fits_a_balanced_perceptron(classes, tiny_audio_config, tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    X = _clips(8, 120, 0.3, 0) + _clips(4, 300, 0.05, 10) + _clips(6, 200, 0.15, 20)
+    y = np.array(["sad"] * 8 + ["angry"] * 4 + ["happy"] * 6)
+    X, y = X[: 6 * classes], y[: 6 * classes]
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config, hidden_units=8, alpha=0.5).fit(X, y)
+    assert rec.hidden_coef_.shape == (8, FEATURE_DIM) and rec.coef_.shape == (1 if classes == 2 else 3, 8)
+    # the forward pass is scikit-learn's, fitted on the standardised rows with the rarer classes repeated
+    F = rec.features(X)
+    Z = (F - F.mean(0)) / np.maximum(F.std(0), 1e-6)
+    n = max(np.sum(y == c) for c in np.unique(y))
+    rows = np.concatenate([np.resize(np.flatnonzero(y == c), n) for c in np.unique(y)])
+    ref = MLPClassifier((8,), alpha=0.5, max_iter=300, random_state=0).fit(Z[rows], y[rows])
+    np.testing.assert_allclose(rec.predict_proba(X), ref.predict_proba(Z), atol=1e-5)
+    assert rec.classes_.tolist() == ref.classes_.tolist()
+    back = load_recognizer(rec.save(tmp_path / "mlp"))
+    assert (back.hidden_units, back.alpha) == (8, 0.5)
+    np.testing.assert_allclose(back.predict_proba(X), rec.predict_proba(X), atol=1e-6)
+    linear = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
+    assert linear.hidden_coef_.shape == (0, FEATURE_DIM) and not np.allclose(linear.predict_proba(X), rec.predict_proba(X), atol=1e-3)
+
+
+def test_folders_saved_before_the_hidden_layer_load_as_logistic_regression(tiny_audio_config, tmp_path):
+    import json
+
+    X, y = _clips(4, 120, 0.3, 0) + _clips(4, 300, 0.05, 10), ["sad"] * 4 + ["angry"] * 4
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config).fit(X, y)
+    meta_file = rec.save(tmp_path / "old") / "prosodic.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({k: v for k, v in meta.items() if k not in ("hidden_units", "alpha", "hidden_coef", "hidden_intercept")}))
+    old = load_recognizer(tmp_path / "old")
+    assert old.hidden_units == 0 and old.hidden_coef_.shape == (0, FEATURE_DIM)
+    np.testing.assert_allclose(old.predict_proba(X), rec.predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, message", [({"hidden_units": -1}, "hidden_units must be an int >= 0 .* got -1"),
+                                             ({"hidden_units": 2.5}, "hidden_units .* got 2.5"), ({"hidden_units": True}, "got True"),
+                                             ({"alpha": -0.1}, "alpha must be a finite number >= 0, got -0.1"),
+                                             ({"alpha": float("inf")}, "alpha .* got inf"), ({"alpha": "1"}, "alpha .* got '1'")])
+def test_hidden_layer_options_are_validated(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        ProsodicRecognizer(**kwargs)
+
+
 def test_a_file_and_its_array_are_trimmed_alike(tiny_audio_config, tmp_path):
     from ser_synth.data.loading import load_waveforms
 

@@ -137,6 +137,15 @@ def test_prosodic_judge_exports(tmp_path):
     run_recognizer_export_test("judge4", _bundled_clips(), 16000, tmp_path, atol=1e-5)
 
 
+def test_prosodic_perceptron_exports(tiny_audio_config, tmp_path):
+    from ser_synth.recognition import ProsodicRecognizer
+    from tests.conftest import tone
+
+    clips = [tone(f, 0.6, amp=a, seed=i) for i, (f, a) in enumerate([(120, 0.3), (130, 0.3), (300, 0.05), (320, 0.05), (200, 0.15), (210, 0.15)])]
+    rec = ProsodicRecognizer(audio_config=tiny_audio_config, hidden_units=8).fit(clips, ["sad", "sad", "angry", "angry", "happy", "happy"])
+    run_recognizer_export_test(rec.save(tmp_path / "mlp"), clips[::2], 8000, tmp_path, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_fused_recognizer_exports(tmp_path):
     # the CRNN + prosodic fusion as one SavedModel (the prosodic statistics as TF ops)
