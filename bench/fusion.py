@@ -145,7 +145,7 @@ def copies_note(name: str) -> str:
         without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
         lines.append(f"- The member's {what}: chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
                      f"01-18 (clean {move('clean')}, " + ", ".join(f"{label} {move(t)}" for t, label in tests)
-                     + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion before them scored {without:.3f} "
+                     + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion before this change scored {without:.3f} "
                      f"(`bench/results/{file}`).")
     return "\n".join(lines)
 
