@@ -50,7 +50,7 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
             extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None,
-            member_options: dict | None = None) -> dict:
+            member_options: dict = PROSODIC_MEMBER) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
     ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
     all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
@@ -60,7 +60,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     ``save_proba``: an ``.npz`` file that keeps, after each fold, every test utterance's file name,
     fold and CRNN probabilities per member (columns: ``classes``), so other fusion members can be
     scored against the same CRNNs without training them again (``bench/fusion_cv.py``).
-    ``member_options``: the prosodic member's options with ``fusion`` (default ``PROSODIC_MEMBER``)."""
+    ``member_options``: the prosodic member's options with ``fusion``."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -73,7 +73,6 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         from ser_synth.recognition import ProsodicRecognizer
         from ser_synth.recognition.fusion import in_class_order
 
-        member_options = member_options or PROSODIC_MEMBER
         member = ProsodicRecognizer(**member_options, verbose=1)
         speech, copies = member.speech_and_copies(records)
         paths = [r.path for r in records]
@@ -153,7 +152,7 @@ def part_shipped() -> dict:
     return res
 
 
-def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict | None = None) -> dict:
+def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict = PROSODIC_MEMBER) -> dict:
     from ser_synth.data import read_corpora
     from ser_synth.recognition import EmotionRecognizer
 
@@ -176,7 +175,6 @@ def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict |
         from ser_synth.recognition.fusion import in_class_order
 
         classes = rec.classes_.tolist()
-        member_options = member_options or PROSODIC_MEMBER
         prosodic = ProsodicRecognizer(**member_options, verbose=1).fit(train)
         p_pros = in_class_order(prosodic.predict_proba(test), prosodic.classes_, classes)
         res.update(_fusion_uars(rec.predict_proba(test), p_pros, classes, test, "RAVDESS -> EMO-DB core4: "), prosodic_member=member_options)
@@ -217,7 +215,7 @@ def main():
     _common.require_corpora("recognizer_accuracy")
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     result = {"environment": _common.environment()}
-    member = {**PROSODIC_MEMBER, **args.prosodic} if args.prosodic else None
+    member = {**PROSODIC_MEMBER, **(args.prosodic or {})}
     for p in parts:
         def progress(partial, p=p):  # a long CV leaves its finished folds behind if stopped
             _common.write({**result, p: partial}, args.json, quiet=True)

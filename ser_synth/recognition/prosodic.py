@@ -23,7 +23,8 @@ from ser_synth.recognition.base import ClassifierMixin, as_inputs, input_wavefor
 
 FORMAT_VERSION = 1
 _CONFIG_FILE = "prosodic.json"
-_WEIGHTS = ("mean", "scale", "hidden_coef", "hidden_intercept", "coef", "intercept")
+# the fitted arrays (each saved as JSON under its name; the attribute adds "_"), in forward-pass order
+WEIGHTS = ("mean", "scale", "hidden_coef", "hidden_intercept", "coef", "intercept")
 MLP_EPOCHS = 300
 N_MFCC = 13
 
@@ -382,8 +383,8 @@ class ProsodicRecognizer(ClassifierMixin):
         Z = (F - self.mean_) / self.scale_
         if self.hidden_units:
             # MLPClassifier takes no class weights: every class repeated up to the largest one's count
-            n = max(np.sum(y == c) for c in np.unique(y))
-            rows = np.concatenate([np.resize(np.flatnonzero(y == c), n) for c in np.unique(y)])
+            by_class = [np.flatnonzero(y == c) for c in np.unique(y)]
+            rows = np.concatenate([np.resize(i, max(map(len, by_class))) for i in by_class])
             clf = MLPClassifier((self.hidden_units,), alpha=self.alpha, max_iter=MLP_EPOCHS, random_state=0)
             with warnings.catch_warnings():  # a fixed epoch budget, as chosen; not a fit to convergence
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -431,7 +432,7 @@ class ProsodicRecognizer(ClassifierMixin):
                 "normalize_level": self.normalize_level, "noise_augment": self.noise_augment, "channel_augment": self.channel_augment,
                 "reverb_augment": self.reverb_augment, "noise_snr_db": list(self.noise_snr_db), "crop_augment": self.crop_augment,
                 "hidden_units": self.hidden_units, "alpha": self.alpha, "classes": self.classes_.tolist(), "train_speakers": self.train_speakers_,
-                **{k: getattr(self, f"{k}_").tolist() for k in _WEIGHTS}}
+                **{k: getattr(self, f"{k}_").tolist() for k in WEIGHTS}}
         with atomic_directory(path) as tmp:
             (tmp / _CONFIG_FILE).write_text(json.dumps(meta))
         return path
@@ -450,7 +451,7 @@ class ProsodicRecognizer(ClassifierMixin):
                   alpha=meta.get("alpha", 1.0), verbose=verbose)
         obj.classes_ = np.asarray(meta["classes"], dtype=str)
         obj.train_speakers_ = meta["train_speakers"]
-        for k in _WEIGHTS:  # folders saved before the hidden layer have none: logistic regression
+        for k in WEIGHTS:  # folders saved before the hidden layer have none: logistic regression
             setattr(obj, f"{k}_", np.asarray(meta.get(k, []), np.float32))
         obj.hidden_coef_ = obj.hidden_coef_.reshape(-1, FEATURE_DIM)
         if obj.mean_.shape != (FEATURE_DIM,):

@@ -97,12 +97,12 @@ def _probability_fn(recognizer, classes: list[str]):
         return fused, [m for _, models in parts for m in models]
     cols = [recognizer.classes_.tolist().index(c) for c in classes]
     if isinstance(recognizer, ProsodicRecognizer):
-        from ser_synth.recognition.prosodic import FEATURE_DIM
+        from ser_synth.recognition.prosodic import FEATURE_DIM, WEIGHTS
         from ser_synth.recognition.prosodic_tf import level_normalized_tf, utterance_features_tf
 
         sr, trim_db = recognizer.audio_config.sample_rate, recognizer.trim_db
         level = level_normalized_tf if recognizer.normalize_level else tf.identity
-        w = {k: tf.constant(getattr(recognizer, f"{k}_"), tf.float32) for k in ("mean", "scale", "hidden_coef", "hidden_intercept", "coef", "intercept")}
+        w = {k: tf.constant(getattr(recognizer, f"{k}_"), tf.float32) for k in WEIGHTS}
 
         def features(row):
             return utterance_features_tf(level(clip(row, trim_db)), sr)
