@@ -51,11 +51,14 @@ CRITIC_MODEL = "ravdess8"
 PITCH = {"steps": 600, "batch_size": 16, "learning_rate": 5e-4, "seed": 3}
 
 
-def training_records(with_real: bool = True, profiles: str = "calibrated", phrases: int = 0):
+def training_records(with_real: bool = True, profiles: str = "calibrated", phrases: int = 0,
+                     embedded_emotions: list[str] | None = None):
     from ser_synth.data import read_corpora
     from ser_synth.data.synthetic import SyntheticCorpusConfig, synthetic_corpus
 
     records = list(synthetic_corpus(SyntheticCorpusConfig(**CORPUS, n_phrases=phrases, profiles=profiles), verbose=1))
+    if embedded_emotions is not None:
+        records = [r for r in records if r.emotion in embedded_emotions]
     if with_real and _common.SHARED_DATA.is_dir():
         records += [r for r in read_corpora(RAVDESS) if r.speaker not in HELD_OUT]
     return records
@@ -129,6 +132,9 @@ def main():
                     help="prosody profiles of the embedded corpus")
     ap.add_argument("--phrases", type=int, default=0,
                     help="short texts of 1-4 words added to the embedded corpus (SyntheticCorpusConfig.n_phrases)")
+    ap.add_argument("--embedded-emotions", type=lambda v: v.split(","),
+                    help="keep only these emotions of the embedded corpus (e.g. neutral: every other emotion is "
+                         "then learned from the RAVDESS actors alone)")
     ap.add_argument("--name", help="output folder name under --out (default: the stage)")
     ap.add_argument("--critic-augment", type=float, default=0.0,
                     help="critic: SynthTrainConfig.critic_augment (the critic hears the log-mel through a random channel)")
@@ -143,7 +149,8 @@ def main():
     if args.stage == "ship":
         ship(out, args.source, args.quality, args.critique)
         return
-    records = training_records(with_real=not args.embedded_only, profiles=args.profiles, phrases=args.phrases)
+    records = training_records(with_real=not args.embedded_only, profiles=args.profiles, phrases=args.phrases,
+                               embedded_emotions=args.embedded_emotions)
     name = args.name or args.stage
     t = time.time()
     if args.stage == "base":
@@ -167,7 +174,7 @@ def main():
         syn.fine_tune(records, train_config={**BRANCH, **(GAN if args.stage == "gan" else {})}, out_dir=out / name)
     seconds = time.time() - t
     write_json({"stage": args.stage, "source": args.source if args.stage in ("critic", "pitch") else None, "seconds": seconds,
-                "n_train": syn.n_train_, "speakers": syn.speakers_, "corpus": {**CORPUS, "n_phrases": args.phrases, "profiles": args.profiles}, "held_out_speakers": sorted(HELD_OUT), "embedded_only": args.embedded_only,
+                "n_train": syn.n_train_, "speakers": syn.speakers_, "corpus": {**CORPUS, "n_phrases": args.phrases, "profiles": args.profiles, "emotions": args.embedded_emotions}, "held_out_speakers": sorted(HELD_OUT), "embedded_only": args.embedded_only,
                 "environment": _common.environment()}, out / f"{name}_train.json")
     print(json.dumps({"stage": args.stage, "minutes": round(seconds / 60, 1), "n_train": syn.n_train_}))
 

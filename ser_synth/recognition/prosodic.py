@@ -89,6 +89,14 @@ def utterance_features(y: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 FEATURE_DIM = 6 + 5 + 8 + 1 + 3 * N_MFCC + 1
+#: One name per column of :func:`utterance_features` (log-F0 in octaves, levels in dB, spectral
+#: centroid and roll-off in kHz).
+FEATURE_NAMES = ("log_f0_mean", "log_f0_std", "log_f0_p10", "log_f0_p90", "log_f0_slope", "voiced_share",
+                 "level_mean", "level_std", "level_p10", "level_p90", "pause_share",
+                 "centroid_mean", "centroid_std", "rolloff_mean", "rolloff_std", "flatness_mean", "flatness_std",
+                 "zcr_mean", "zcr_std", "tilt",
+                 *(f"mfcc{i}_mean" for i in range(N_MFCC)), *(f"mfcc{i}_std" for i in range(N_MFCC)),
+                 *(f"delta_mfcc{i}_std" for i in range(N_MFCC)), "onset_rate")
 REFERENCE_RMS = 0.1  # -20 dBFS: the level every clip is brought to when normalize_level is set
 
 

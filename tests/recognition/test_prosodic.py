@@ -10,7 +10,7 @@ import pytest
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, ModelError, NotFittedError
 from ser_synth.recognition import ProsodicRecognizer, load_recognizer
-from ser_synth.recognition.prosodic import (CROP_S, FEATURE_DIM, level_normalized, mu_law_round_trip, utterance_features, with_channel, with_crop,
+from ser_synth.recognition.prosodic import (CROP_S, FEATURE_DIM, FEATURE_NAMES, level_normalized, mu_law_round_trip, utterance_features, with_channel, with_crop,
                                             with_reverb)
 from tests.conftest import tone, write_wav
 
@@ -24,6 +24,9 @@ def test_features_shape_and_pitch():
     assert low.shape == high.shape == (FEATURE_DIM,) and np.isfinite(low).all()
     # feature 0 is the mean log2-F0: an octave apart
     assert high[0] - low[0] == pytest.approx(1.0, abs=0.1)
+    named = dict(zip(FEATURE_NAMES, low))
+    assert len(FEATURE_NAMES) == len(set(FEATURE_NAMES)) == FEATURE_DIM
+    assert named["log_f0_mean"] == low[0] and named["voiced_share"] > 0.5 and named["onset_rate"] == low[-1]
 
 
 def test_fit_predict_save_load(tiny_audio_config, tmp_path):
