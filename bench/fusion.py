@@ -87,7 +87,7 @@ def cv_summary(cv: dict) -> dict:
     folds = cv["folds"]
     stat = lambda key: (float(np.mean([f[key] for f in folds])), float(np.std([f[key] for f in folds], ddof=1)))  # noqa: E731
     (fu, fs), (cu, cs), (pu, _) = stat("fusion_uar"), stat("uar"), stat("prosodic_uar")
-    return {"folds": cv.get("partial", "all folds"), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
+    return {"folds": cv.get("partial", "all folds"), "crnn_members": cv.get("crnn_members", 1), "fusion_uar_mean": fu, "fusion_uar_sd": fs, "crnn_uar_mean": cu,
             "crnn_uar_sd": cs, "prosodic_uar_mean": pu,
             "per_fold": [{k: f[k] for k in ("test_speakers", "uar", "prosodic_uar", "fusion_uar")} for f in folds]}
 
@@ -101,7 +101,12 @@ def read_cv(files: list[str], prosodic) -> dict:
     with the options of ``prosodic`` (its training copies must be the run's)."""
     data = [json.loads(open(f).read()) for f in files]
     if all("cv" in d for d in data):
-        return {**merge_cv([d["cv"] for d in data]), "reproduce": RECOGNIZER_CV}
+        sizes = {d["cv"].get("members", 1) for d in data}
+        if len(sizes) != 1:
+            raise SystemExit(f"--cv {files}: the runs trained different numbers of CRNN members per fold {sorted(sizes)}")
+        members = sizes.pop()
+        return {**merge_cv([d["cv"] for d in data]), "crnn_members": members,
+                "reproduce": RECOGNIZER_CV.replace("--members 1", f"--members {members}")}
     if len(data) != 1 or "heads" not in data[0]:
         raise SystemExit(f"--cv {files}: recognizer_accuracy.py --fusion JSON(s), or one fusion_cv.py JSON")
     run, options = data[0], {"C": prosodic.C, "hidden_units": prosodic.hidden_units}
@@ -111,7 +116,11 @@ def read_cv(files: list[str], prosodic) -> dict:
         raise SystemExit(f"--cv {files[0]}: no head with the member's options {options} and copies {copies(PROSODIC_MEMBER)}")
     folds = [{"test_speakers": f["test_speakers"], "uar": f["crnn_uar"], "prosodic_uar": f[name]["prosodic_uar"],
               "fusion_uar": f[name]["fused_uar"]} for f in run["folds"]]
-    return {**merge_cv([{"folds": folds}]), "reproduce": f"{RECOGNIZER_CV} --save-proba P`, then `python bench/fusion_cv.py --proba P"}
+    members = run.get("crnn_members", 1)
+    seeds = "".join(f"` and `{RECOGNIZER_CV} --first-seed {k} --save-proba P{k}" for k in range(1, members))
+    return {**merge_cv([{"folds": folds}]), "crnn_members": members,
+            "reproduce": f"{RECOGNIZER_CV} --save-proba P0{seeds}`, then `python bench/fusion_cv.py --proba "
+                         + " ".join(f"P{k}" for k in range(members))}
 
 
 def merge_cv(parts: list[dict], folds: int = 6) -> dict:
@@ -197,11 +206,12 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         before = cv_summary(merge_cv([json.loads((RESULTS / f).read_text())["cv"] for f in EARLIEST_MEMBER_CV]))
         actors = "; ".join(" ".join(s[-2:] for s in f["test_speakers"]) for f in cv["folds"])
         per_fold = " / ".join(f"{f['fusion_uar']:.3f}" for f in cv["folds"])
-        lines.append(f"- The same recipe in leave-actors-out CV on actors 01-18 (one CRNN per fold; {summary['folds']}, "
+        crnn = "one CRNN" if summary["crnn_members"] == 1 else f"an ensemble of {summary['crnn_members']} CRNN seeds, as shipped,"
+        lines.append(f"- The same recipe in leave-actors-out CV on actors 01-18 ({crnn} per fold; {summary['folds']}, "
                      f"test actors {actors}), with this member: UAR {summary['fusion_uar_mean']:.3f} ± {summary['fusion_uar_sd']:.3f} "
                      f"(per fold {per_fold}), against {summary['crnn_uar_mean']:.3f} ± {summary['crnn_uar_sd']:.3f} for the CRNN alone "
                      f"and {summary['prosodic_uar_mean']:.3f} for the prosodic classifier alone. "
-                     f"Reproduce: `{cv['reproduce']}`. With the earliest member "
+                     f"Reproduce: `{cv['reproduce']}`. With the earliest member and one CRNN per fold "
                      f"(the recording's own level, no copies) a run of the same CV gave {before['fusion_uar_mean']:.3f} ± "
                      f"{before['fusion_uar_sd']:.3f}, its CRNN {before['crnn_uar_mean']:.3f} (" + ", ".join(
                          f"`bench/results/{f}`" for f in EARLIEST_MEMBER_CV) + "; CPU training is not bit-reproducible across runs).")

@@ -1,11 +1,12 @@
 """Fused recognizers in cross-validation, against CRNNs trained once: which prosodic member?
 
-    python bench/fusion_cv.py --proba bench/results/cv_fusion_current_proba.npz [more parts of the same CV] [--json F]
+    python bench/fusion_cv.py --proba bench/results/cv_fusion_current_proba.npz [more parts or members of the same CV] [--json F]
 
 ``bench/recognizer_accuracy.py --parts cv --members 1 --fusion --save-proba P`` trains one CRNN
 per fold of the 6-fold leave-3-actors-out CV on RAVDESS 01-18 and keeps every test utterance's
 CRNN probabilities in ``P`` (a CV split across runs with ``--only-folds`` gives one file per run;
-pass them all). This script fits prosodic members on each fold's training actors
+pass them all). A run of other seeds of the same folds (``--first-seed 1``) adds CRNN members:
+pass both files, and each fold's CRNN is the mean of its members, as the recipe's ensemble. This script fits prosodic members on each fold's training actors
 (statistics and training copies of ``recipes.PROSODIC_MEMBER``, drawn once for every utterance,
 as in that bench) and scores each alone and fused with that fold's CRNN by the shipped rule
 (mean of log-probabilities, equal weights), so members are compared against the same CRNNs
@@ -83,8 +84,19 @@ def main():
     classes = saved[0]["classes"].tolist()
     if any(s["classes"].tolist() != classes for s in saved):
         raise SystemExit(f"{args.proba}: the files' class orders differ")
-    # file name -> (fold, the mean of that fold's CRNN members' probabilities)
-    crnn = {name: (int(fold), p.mean(axis=0)) for s in saved for name, fold, p in zip(s["path"].tolist(), s["fold"], s["proba"])}
+    # file name -> (fold, the mean of that fold's CRNN members' probabilities); a name in several
+    # files gets their members together (runs that trained other seeds of the same folds)
+    members: dict[str, tuple[int, list]] = {}
+    for s in saved:
+        for name, fold, p in zip(s["path"].tolist(), s["fold"], s["proba"]):
+            held = members.setdefault(name, (int(fold), []))
+            if held[0] != int(fold):
+                raise SystemExit(f"{args.proba}: {name} is in fold {held[0]} in one file and {int(fold)} in another")
+            held[1].extend(p)
+    sizes = {len(m) for _, m in members.values()}
+    if len(sizes) != 1:
+        raise SystemExit(f"{args.proba}: utterances have different numbers of CRNN members {sorted(sizes)}")
+    crnn = {name: (fold, np.mean(m, axis=0)) for name, (fold, m) in members.items()}
     recipe = RECIPES["ravdess8"]
     records = read_corpora(recipe["data"], emotions=recipe["emotions"])
     member = ProsodicRecognizer(**PROSODIC_MEMBER, verbose=1)
@@ -133,7 +145,7 @@ def main():
 
     result = {"speaker_disjoint": True, **({"partial": f"{len(folds)} of 6 folds"} if len(folds) < 6 else {}),
               "protocol": "6-fold leave-3-actors-out CV on RAVDESS 01-18, 8 classes, UAR",
-              "crnn_run": args.proba, "member_options": PROSODIC_MEMBER, "heads": HEADS, "c_grid": list(C_GRID),
+              "crnn_run": args.proba, "crnn_members": sizes.pop(), "member_options": PROSODIC_MEMBER, "heads": HEADS, "c_grid": list(C_GRID),
               "fusion_rule": "mean of log-probabilities, equal weights", "crnn": stats([f["crnn_uar"] for f in folds]),
               "members": {n: {"alone": stats([f[n]["prosodic_uar"] for f in folds]),
                               "fused": stats([f[n]["fused_uar"] for f in folds])} for n in MEMBERS},

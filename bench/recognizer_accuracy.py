@@ -1,7 +1,7 @@
 """Recognizer accuracy, speaker-disjoint throughout.
 
     python bench/recognizer_accuracy.py --json out/bench/recognizer_accuracy.json [--parts cv,shipped,cross] [--folds 6] [--members M]
-        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion [--prosodic '{"hidden_units": 0}']] [--save-proba F.npz]
+        [--model '{"utterance_stats": 32}'] [--train '{"mixup": 0.2}'] [--extra-train emodb] [--fusion [--prosodic '{"hidden_units": 0}']] [--save-proba F.npz] [--first-seed S]
 
 Parts:
 - ``cv``: the ``ravdess8`` recipe, K-fold over RAVDESS actors 01-18 (each actor tested once) -> UAR mean ± sd.
@@ -50,10 +50,11 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
             extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None,
-            member_options: dict = PROSODIC_MEMBER) -> dict:
-    """K-fold CV of the recipe. Each fold trains seeds 0..M-1 as single models (M = the recipe's
-    ``ensemble`` unless given) and scores each alone and their mean probabilities: the mean of
-    all M is the recipe's own figure (an ``ensemble=M`` recognizer trains exactly these).
+            member_options: dict = PROSODIC_MEMBER, first_seed: int = 0) -> dict:
+    """K-fold CV of the recipe. Each fold trains seeds S..S+M-1 as single models (S =
+    ``first_seed``, M = the recipe's ``ensemble`` unless given) and scores each alone and their
+    mean probabilities: the mean of seeds 0..M-1 is the recipe's own figure (an ``ensemble=M``
+    recognizer trains exactly these; a run from S = 1 adds members to a run that had seed 0).
     ``model_overrides`` / ``train_overrides`` change the recipe's ``ModelConfig`` / ``TrainConfig``
     fields (to try an architecture or a training change). ``extra_train`` corpus specs (utterances
     of the recipe's classes) join every fold's training set; test sets stay RAVDESS actors.
@@ -87,7 +88,7 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         test = list(split.test)
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
         probs, single = [], []
-        for seed in range(members):
+        for seed in range(first_seed, first_seed + members):
             rec = make_recognizer("ravdess8", seed=seed, model_overrides=model_overrides,
                                    **{**(train_overrides or {}), "ensemble": 1}).fit(list(split.train) + extra, classes=classes)
             probs.append(rec.predict_proba(test))
@@ -120,7 +121,8 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
            "wa_mean": float(np.mean([f["wa"] for f in out])),
            "uar_speaker_adapted_mean": float(np.mean([f["uar_speaker_adapted"] for f in out])), "speaker_disjoint": True, "actors": "01-18",
            "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
-           "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else []}
+           "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else [],
+           "seeds": list(range(first_seed, first_seed + members))}
     if fusion:
         for name in ("prosodic", "fusion", "fusion_mean"):
             v = [f[f"{name}_uar"] for f in out]
@@ -205,6 +207,7 @@ def main():
     ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's (cv only)")
     ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv only)")
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
+    ap.add_argument("--first-seed", type=int, default=0, help="cv: the first member's seed (1: the members a seed-0 run lacks)")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
     ap.add_argument("--prosodic", type=json.loads, default=None, help="with --fusion: JSON object of ProsodicRecognizer options "
@@ -224,7 +227,7 @@ def main():
             only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion,
-                              args.save_proba, member)
+                              args.save_proba, member, args.first_seed)
         else:
             result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model, member)
     _common.write(result, args.json)
