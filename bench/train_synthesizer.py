@@ -11,6 +11,7 @@ Continuing the shipped synthesizer (``cp -r ser_synth/pretrained/synthesizer out
 
     python bench/train_synthesizer.py pitch  --from pitch --profiles measured --name ft_measured  # corpus with measured profiles
     python bench/train_synthesizer.py pitch  --from pitch --name ft_calibrated                   # its control
+    python bench/train_synthesizer.py pitch  --from pitch --profiles calibrated_prosody --name ft_prosody_only  # no tilt/tremolo/breath
     python bench/train_synthesizer.py pitch  --from pitch --phrases 40 --name ft_phrases         # + 40 short phrases
     python bench/train_synthesizer.py critic --from pitch --name critic_plain                    # critic-in-the-loop
     python bench/train_synthesizer.py critic --from pitch --critic-augment 1 --name critic_channel  # critic through a random channel
@@ -39,6 +40,8 @@ from pathlib import Path
 
 import _common
 from recipes import RAVDESS
+
+from ser_synth.data.synthetic import PROFILE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT = {"ravdess/17", "ravdess/18"}
@@ -128,7 +131,7 @@ def main():
     ap.add_argument("--quality", help="ship: synthesis_quality.py JSON with this model, for the model card")
     ap.add_argument("--critique", help="ship: critique JSON (ser-synth critique --json) of this model, for the model card")
     ap.add_argument("--embedded-only", action="store_true", help="leave RAVDESS out (the embedded-corpus-only model)")
-    ap.add_argument("--profiles", choices=["calibrated", "naive", "measured"], default="calibrated",
+    ap.add_argument("--profiles", choices=sorted(PROFILE_SETS), default="calibrated",
                     help="prosody profiles of the embedded corpus")
     ap.add_argument("--phrases", type=int, default=0,
                     help="short texts of 1-4 words added to the embedded corpus (SyntheticCorpusConfig.n_phrases)")

@@ -121,8 +121,14 @@ MEASURED_PROFILES: dict[str, ProsodyProfile] = {
     "fearful": ProsodyProfile(pitch=45.0, pitch_range=0.91, rate=0.95, volume=1.4, tilt_db=-1.15),
     "surprised": ProsodyProfile(pitch=38.65, pitch_range=1.51, rate=0.97, volume=1.4, tilt_db=-0.38),
 }
+#: The calibrated prosody (rate, pitch, range, level, pauses) with none of the waveform effects
+#: (tilt, tremolo, breath): the caricatures' +-9 dB/octave tilts and breath noise are spectra no
+#: actor speaks (``bench/synth_feature_gap.py``), and a synthesizer trained on them keeps them.
+CALIBRATED_PROSODY_PROFILES: dict[str, ProsodyProfile] = {
+    e: dataclasses.replace(p, tilt_db=0.0, tremolo=0.0, breath=0.0) for e, p in CALIBRATED_PROFILES.items()}
 #: The profile sets by name (``SyntheticCorpusConfig.profiles``).
-PROFILE_SETS = {"calibrated": CALIBRATED_PROFILES, "naive": NAIVE_PROFILES, "measured": MEASURED_PROFILES}
+PROFILE_SETS = {"calibrated": CALIBRATED_PROFILES, "calibrated_prosody": CALIBRATED_PROSODY_PROFILES,
+                "naive": NAIVE_PROFILES, "measured": MEASURED_PROFILES}
 
 #: espeak-ng voice variants used as speakers: id -> (voice, gender)
 SPEAKERS: dict[str, tuple[str, str]] = {
@@ -154,7 +160,7 @@ class SyntheticCorpusConfig(DictConfig):
         In [0, 1]; neutral is rendered once per sentence regardless.
     jitter : float
         Relative per-utterance random variation of rate, pitch, range and volume.
-    profiles : {"calibrated", "naive", "measured"}
+    profiles : {"calibrated", "calibrated_prosody", "naive", "measured"}
         Which of :data:`PROFILE_SETS`.
     seed : int
     sample_rate : int

@@ -70,9 +70,27 @@ def test_measured_profiles_move_prosody_as_the_actors_did():
     # RAVDESS actors 01-16 at strong intensity: +9 semitones and 20% longer than neutral
     assert stats["angry"][0] > 1.1 * stats["neutral"][0]
     assert 12 * np.log2(stats["angry"][1] / stats["neutral"][1]) > 4
-    assert set(PROFILE_SETS) == {"calibrated", "naive", "measured"}
-    with pytest.raises(ConfigError, match=r"profiles must be one of \['calibrated', 'measured', 'naive'\], got 'acted'"):
+    assert set(PROFILE_SETS) == {"calibrated", "calibrated_prosody", "naive", "measured"}
+    with pytest.raises(ConfigError, match=r"profiles must be one of \['calibrated', 'calibrated_prosody', 'measured', 'naive'\], got 'acted'"):
         SyntheticCorpusConfig(profiles="acted")
+
+
+def test_calibrated_prosody_profiles_keep_the_prosody_without_the_bright_tilt():
+    import librosa
+
+    from ser_synth.data.synthetic import CALIBRATED_PROFILES, CALIBRATED_PROSODY_PROFILES
+
+    for e, p in CALIBRATED_PROSODY_PROFILES.items():
+        q = CALIBRATED_PROFILES[e]
+        assert (p.tilt_db, p.tremolo, p.breath) == (0, 0, 0)
+        assert (p.rate, p.pitch, p.pitch_range, p.volume, p.wordgap) == (q.rate, q.pitch, q.pitch_range, q.volume, q.wordgap)
+    text = "We have to fix the old piano before Anna comes back."
+    centroid = {}
+    for profiles in ("calibrated", "calibrated_prosody"):
+        y, _ = render_emotional(text, emotion="happy", speaker="espeak/f1", profiles=profiles)
+        centroid[profiles] = float(np.median(librosa.feature.spectral_centroid(y=y, sr=16000)))
+    # +9 dB/octave above 500 Hz moves the centroid up by far more than a few hundred Hz
+    assert centroid["calibrated"] > centroid["calibrated_prosody"] + 500
 
 
 def test_intensity_and_request_errors():
