@@ -23,6 +23,8 @@ import argparse
 import _common
 import numpy as np
 
+from ser_synth.data.synthetic import PROFILE_SETS
+
 CORE4 = ["neutral", "happy", "sad", "angry"]
 # one- and two-word texts whose words no corpus phrase or sentence uses, and "Hi" (in the
 # phrases) as users type it, without a full stop
@@ -46,7 +48,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", action="append", required=True, help="saved EmotionalSynthesizer folder (repeatable)")
     ap.add_argument("--n", type=int, default=24, help="sentences")
-    ap.add_argument("--profiles", default="calibrated", choices=["calibrated", "naive", "measured"],
+    ap.add_argument("--profiles", default="calibrated", choices=sorted(PROFILE_SETS),
                     help="prosody profiles of the references: those of the corpus the models were trained on")
     ap.add_argument("--json")
     args = ap.parse_args()

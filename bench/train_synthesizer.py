@@ -15,6 +15,7 @@ Continuing the shipped synthesizer (``cp -r ser_synth/pretrained/synthesizer out
     python bench/train_synthesizer.py pitch  --from pitch --phrases 40 --name ft_phrases         # + 40 short phrases
     python bench/train_synthesizer.py critic --from pitch --name critic_plain                    # critic-in-the-loop
     python bench/train_synthesizer.py critic --from pitch --critic-augment 1 --name critic_channel  # critic through a random channel
+    python bench/train_synthesizer.py critic --from ft_prosody_only --profiles calibrated_prosody --name critic_prosody_only
 
 Data: the embedded espeak-ng corpus (text coverage) plus RAVDESS actors 01-16 (real emotional
 speech, the actors as speakers; 17 and 18 stay unseen, as in the recognizers' recipes). The
