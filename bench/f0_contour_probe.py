@@ -23,6 +23,7 @@ import argparse
 
 import _common
 import numpy as np
+from _edited_critique import edited_critique, judges, summary
 
 
 class F0Edit:
@@ -69,32 +70,15 @@ def main():
     args = ap.parse_args()
     settings = [tuple(float(v) for v in s.split(",")) for s in (args.setting or ["1,0", "2,0", "2,5", "3,0"])]
 
-    from ser_synth.critic import EmotionCritic
-    from ser_synth.critic.critique import critique
-    from ser_synth.synthesis import EmotionalSynthesizer
-
-    critic, judges = EmotionCritic("ravdess8"), {j: EmotionCritic(j) for j in ("judge4", "judge4v")}
+    critic, judge_models = judges()
     result = {"model": args.model, "n_per_emotion": args.n, "settings": []}
     for scale, shift in settings:
-        syn = EmotionalSynthesizer.load_any(args.model)
-        syn.model_ = F0Edit(syn.model_, scale, shift)
-        synthesize, heard = syn.synthesize_batch, {}
-
-        def keep(texts, *, emotions, **kw):
-            waves, mels = synthesize(texts, emotions=emotions, **kw)
-            heard.update(waves=waves, emotions=emotions)
-            return waves, mels
-
-        syn.synthesize_batch = keep
-        rep = critique(syn, critic, judges["judge4"], more_judges={"judge4v": judges["judge4v"]}, n=args.n)
-        row = {"range": scale, "shift_semitones": shift, "critic_accuracy": rep["critic_accuracy"],
-               "judge4": {"accuracy": rep["judge_accuracy"], "confusion": rep["judge_confusion"]},
-               "judge4v": {k: rep["more_judges"]["judge4v"][k] for k in ("accuracy", "confusion")}, "labels": rep["labels"],
-               "f0": f0_stats(heard["waves"], heard["emotions"], syn.audio_config)}
+        row, heard = edited_critique(args.model, lambda model, syn: F0Edit(model, scale, shift), args.n, critic, judge_models)
+        row = {"range": scale, "shift_semitones": shift, **row,
+               "f0": f0_stats(heard["waves"], heard["emotions"], heard["syn"].audio_config)}
         result["settings"].append(row)
         spread = ", ".join(f"{e} {v['f0_spread_semitones']:.1f}" for e, v in row["f0"].items() if v["f0_spread_semitones"] is not None)
-        print(f"range {scale} shift {shift:+}: critic {row['critic_accuracy']:.3f}, judge4 {row['judge4']['accuracy']:.3f}, "
-              f"judge4v {row['judge4v']['accuracy']:.3f}; F0 spread (st) {spread}", flush=True)
+        print(f"range {scale} shift {shift:+}: {summary(row)}; F0 spread (st) {spread}", flush=True)
     result["environment"] = _common.environment()
     _common.write(result, args.json)
 
