@@ -23,10 +23,7 @@ import argparse
 
 import _common
 import numpy as np
-from recipes import RAVDESS
-
-CORE4 = ["neutral", "happy", "sad", "angry"]
-JUDGE_SPEAKERS = {"ravdess/17", "ravdess/18"}
+from recipes import unheard_actors
 
 
 def round_trip(waves, config, iters: int, batch: int = 16):
@@ -56,13 +53,12 @@ def main():
     args = ap.parse_args()
     _common.require_corpora("judge_vocoder")
 
-    from ser_synth.data import read_corpora
     from ser_synth.data.loading import load_waveforms
     from ser_synth.recognition import load_recognizer
     from ser_synth.recognition.metrics import evaluation_report
 
     judge = load_recognizer("judge4")
-    records = [r for r in read_corpora([RAVDESS], emotions=CORE4) if r.speaker not in JUDGE_SPEAKERS][:args.limit]
+    records = unheard_actors()[:args.limit]
     config = judge.audio_config
     waves = load_waveforms([r.path for r in records], config, trim_db=judge.trim_db, verbose=0)
     y, spk = [r.emotion for r in records], [r.speaker for r in records]

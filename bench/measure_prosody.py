@@ -29,9 +29,9 @@ import argparse
 
 import _common
 import numpy as np
+from recipes import HELD_OUT_ACTORS as HELD_OUT
 from recipes import RAVDESS
 
-HELD_OUT = {"ravdess/17", "ravdess/18"}
 EMOTIONS = ("happy", "sad", "angry", "fearful", "surprised")
 VOICES = ("espeak/m1", "espeak/f1", "espeak/m3", "espeak/f3")
 SWEEPS = {"pitch": (-20.0, -10.0, 0.0, 10.0, 20.0, 30.0), "pitch_range": (0.3, 0.6, 1.0, 1.5, 2.0),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from _common import SHARED_DATA
 
+from ser_synth.emotions import CORE4
+
 RAVDESS = f"ravdess:{SHARED_DATA / 'ravdess16k'}"
 EMODB = f"emodb:{SHARED_DATA / 'emodb'}"
 
@@ -53,3 +55,15 @@ RECIPES = {
         "description": "neutral, happy, sad, angry across corpora and languages (English RAVDESS + German EMO-DB)",
     },
 }
+
+
+# the RAVDESS actors held out of the critic (ravdess8) and of the synthesizer; the judges train on
+# them (and EMO-DB), so actors 01-16 are the real speech the judges never heard
+HELD_OUT_ACTORS = frozenset(RECIPES["ravdess8"]["holdout"])
+
+
+def unheard_actors(emotions=CORE4) -> list:
+    """RAVDESS records of ``emotions`` by actors 01-16 (never heard by the judges)."""
+    from ser_synth.data import read_corpora
+
+    return [r for r in read_corpora([RAVDESS], emotions=emotions) if r.speaker not in HELD_OUT_ACTORS]

@@ -30,10 +30,8 @@ import argparse
 
 import _common
 import numpy as np
-from recipes import RAVDESS
+from recipes import CORE4, unheard_actors
 
-CORE4 = ["neutral", "happy", "sad", "angry"]
-JUDGE_SPEAKERS = {"ravdess/17", "ravdess/18"}
 SENTENCE_SEED = 2024  # ser_synth.critic.critique.CRITIQUE_SEED
 TOP = 6
 
@@ -110,7 +108,6 @@ def main():
     _common.require_corpora("synth_feature_gap")
 
     from ser_synth.cli import _load_synthesizer
-    from ser_synth.data import read_corpora
     from ser_synth.data.sentences import generate_sentences
     from ser_synth.data.synthetic import SPEAKERS
     from ser_synth.recognition import load_recognizer
@@ -118,7 +115,7 @@ def main():
     judge = load_recognizer(args.judge)
     if judge.hidden_units:
         raise SystemExit(f"synth_feature_gap splits a linear judge's log-odds; {args.judge} has a hidden layer")
-    real = [r for r in read_corpora(RAVDESS, emotions=CORE4) if r.speaker not in JUDGE_SPEAKERS]
+    real = unheard_actors()
     y_real = np.array([r.emotion for r in real])
     waves = judge.waveforms(real)
     F = {"recorded": judge.statistics(waves), "vocoded": judge.features(judge.vocoded(waves))}

@@ -34,10 +34,8 @@ import argparse
 import _common
 import numpy as np
 from _edited_critique import edited_critique, judges, summary
-from recipes import RAVDESS
+from recipes import CORE4, unheard_actors
 
-CORE4 = ["neutral", "happy", "sad", "angry"]
-JUDGE_SPEAKERS = {"ravdess/17", "ravdess/18"}
 CALIBRATION_SEED = 7  # not the critique's 2024
 SPEECH_DB = 30.0
 SMOOTH_BINS = 5
@@ -116,13 +114,10 @@ def tables(syn, offsets_lin: dict, offsets_mel: dict, strength: float) -> tuple[
     return lin, mel
 
 
-def synth_offsets(model: str, n: int) -> tuple[dict, dict]:
+def synth_offsets(syn, n: int) -> tuple[dict, dict]:
     """The synthesizer's own emotion-minus-neutral offsets (its waveforms, intensity 1, seed 7 sentences)."""
     from ser_synth.data.sentences import generate_sentences
     from ser_synth.data.synthetic import SPEAKERS
-    from ser_synth.synthesis import EmotionalSynthesizer
-
-    syn = EmotionalSynthesizer.load_any(model)
     voices = [s for s in syn.speakers_ if s in SPEAKERS]
     items = [(t, e, 0.0 if e == "neutral" else 1.0, voices[i % len(voices)])
              for e in CORE4 for i, t in enumerate(generate_sentences(n, seed=CALIBRATION_SEED))]
@@ -152,16 +147,15 @@ def main():
         raise SystemExit(f"unknown mode(s) {bad}: expected none, actors or match")
     _common.require_corpora("timbre_probe")
 
-    from ser_synth.data import read_corpora
     from ser_synth.recognition import load_recognizer
     from ser_synth.synthesis import EmotionalSynthesizer
 
-    config = EmotionalSynthesizer.load_any(args.model).audio_config
-    real = [r for r in read_corpora(RAVDESS, emotions=CORE4) if r.speaker not in JUDGE_SPEAKERS]
-    lin, mel = mean_log_spectra(load_recognizer("judge4v").waveforms(real), config)
+    syn = EmotionalSynthesizer.load_any(args.model)
+    real = unheard_actors()
+    lin, mel = mean_log_spectra(load_recognizer("judge4v").waveforms(real), syn.audio_config)
     emotions, groups = np.array([r.emotion for r in real]), np.array([r.speaker for r in real])
     actors = (emotion_offsets(lin, emotions, groups, SMOOTH_BINS), emotion_offsets(mel, emotions, groups, 1))
-    own = synth_offsets(args.model, args.n) if any(m == "match" for m, *_ in settings) else None
+    own = synth_offsets(syn, args.n) if any(m == "match" for m, *_ in settings) else None
     offsets = {"actors": actors}
     if own:
         offsets["own"] = own

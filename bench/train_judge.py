@@ -23,11 +23,10 @@ from pathlib import Path
 
 import _common
 import numpy as np
-from recipes import EMODB, RAVDESS
+from recipes import CORE4, EMODB, RAVDESS
+from recipes import HELD_OUT_ACTORS as JUDGE_SPEAKERS  # plus all of EMO-DB
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE4 = ["neutral", "happy", "sad", "angry"]
-JUDGE_SPEAKERS = {"ravdess/17", "ravdess/18"}  # plus all of EMO-DB
 GRID = (0.05, 0.1, 0.5, 2.0)
 CONDITIONS = ("recorded", "vocoded")
 

@@ -40,12 +40,12 @@ import time
 from pathlib import Path
 
 import _common
+from recipes import HELD_OUT_ACTORS as HELD_OUT
 from recipes import RAVDESS
 
 from ser_synth.data.synthetic import PROFILE_SETS
 
 ROOT = Path(__file__).resolve().parents[1]
-HELD_OUT = {"ravdess/17", "ravdess/18"}
 CORPUS = {"n_sentences": 100, "seed": 0}
 BASE = {"steps": 2000, "batch_size": 16, "learning_rate": 1e-3, "gan_weight": 0.0, "seed": 0}
 BRANCH = {"steps": 800, "batch_size": 16, "learning_rate": 3e-4, "seed": 1}
