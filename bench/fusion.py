@@ -40,8 +40,12 @@ def main():
     ap.add_argument("--ship", action="store_true", help="write the fusion into the package as <recipe>_fused")
     ap.add_argument("--cv", nargs="+", help="with --ship: recognizer_accuracy.py --fusion JSON(s) whose CV folds the model card cites "
                                             "(several: parts of one CV run with --only-folds), or a fusion_cv.py JSON")
+    ap.add_argument("--crnn", help="a saved recognizer folder to fuse instead of the shipped one (trained on the recipe's split, "
+                                   "e.g. by train_pretrained.py --train ... --out); not with --ship")
     ap.add_argument("--cross", help="with --ship: recognizer_accuracy.py --parts cross --fusion JSON, cited in the card's limits")
     args = ap.parse_args()
+    if args.crnn and args.ship:
+        ap.error("--ship fuses the shipped CRNN; --crnn is for a variant")
 
     from ser_synth.data import holdout_split, read_corpora
     from ser_synth.recognition import EmotionRecognizer
@@ -52,7 +56,7 @@ def main():
     recipe = RECIPES[args.recipe]
     split = holdout_split(read_corpora(recipe["data"], emotions=recipe["emotions"]), recipe["holdout"])
     train, test = list(split.train), list(split.test)
-    crnn = EmotionRecognizer.pretrained(args.recipe)
+    crnn = EmotionRecognizer.load(args.crnn) if args.crnn else EmotionRecognizer.pretrained(args.recipe)
     classes = crnn.classes_.tolist()
     p_crnn = crnn.predict_proba(test)
     prosodic = ProsodicRecognizer(**PROSODIC_MEMBER).fit(train)
@@ -61,7 +65,7 @@ def main():
              "fused_log_mean": geometric_mean([p_crnn, p_pros]),
              "fused_mean": 0.5 * (p_crnn + p_pros)}
     labels, speakers = [r.emotion for r in test], [r.speaker for r in test]
-    result = {"recipe": args.recipe, "train_speakers": split.train_speakers, "test_speakers": split.test_speakers, "n": len(test), "labels": classes,
+    result = {"recipe": args.recipe, "crnn": args.crnn or f"shipped {args.recipe}", "train_speakers": split.train_speakers, "test_speakers": split.test_speakers, "n": len(test), "labels": classes,
               "speaker_disjoint": True, "models": {}}
     for name, p in fused.items():
         rep = evaluation_report(labels, p / p.sum(1, keepdims=True), classes, speakers)

@@ -71,6 +71,8 @@ def inner_c(F: np.ndarray, y: np.ndarray, speakers: np.ndarray, copies: list[np.
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--proba", required=True, nargs="+", help=".npz file(s) from bench/recognizer_accuracy.py --save-proba")
+    ap.add_argument("--key", default="proba", help="which saved probabilities: proba, or proba_tta (a run with --tta: "
+                                                   "the mean over the speed-perturbed copies)")
     ap.add_argument("--json")
     args = ap.parse_args()
     _common.require_corpora("bench/fusion_cv.py")
@@ -84,11 +86,13 @@ def main():
     classes = saved[0]["classes"].tolist()
     if any(s["classes"].tolist() != classes for s in saved):
         raise SystemExit(f"{args.proba}: the files' class orders differ")
+    if any(args.key not in s.files for s in saved):
+        raise SystemExit(f"{args.proba}: not every file holds {args.key!r}")
     # file name -> (fold, the mean of that fold's CRNN members' probabilities); a name in several
     # files gets their members together (runs that trained other seeds of the same folds)
     members: dict[str, tuple[int, list]] = {}
     for s in saved:
-        for name, fold, p in zip(s["path"].tolist(), s["fold"], s["proba"]):
+        for name, fold, p in zip(s["path"].tolist(), s["fold"], s[args.key]):
             held = members.setdefault(name, (int(fold), []))
             if held[0] != int(fold):
                 raise SystemExit(f"{args.proba}: {name} is in fold {held[0]} in one file and {int(fold)} in another")
@@ -145,7 +149,7 @@ def main():
 
     result = {"speaker_disjoint": True, **({"partial": f"{len(folds)} of 6 folds"} if len(folds) < 6 else {}),
               "protocol": "6-fold leave-3-actors-out CV on RAVDESS 01-18, 8 classes, UAR",
-              "crnn_run": args.proba, "crnn_members": sizes.pop(), "member_options": PROSODIC_MEMBER, "heads": HEADS, "c_grid": list(C_GRID),
+              "crnn_run": args.proba, "crnn_key": args.key, "crnn_members": sizes.pop(), "member_options": PROSODIC_MEMBER, "heads": HEADS, "c_grid": list(C_GRID),
               "fusion_rule": "mean of log-probabilities, equal weights", "crnn": stats([f["crnn_uar"] for f in folds]),
               "members": {n: {"alone": stats([f[n]["prosodic_uar"] for f in folds]),
                               "fused": stats([f[n]["fused_uar"] for f in folds])} for n in MEMBERS},

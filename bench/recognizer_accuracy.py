@@ -47,10 +47,22 @@ def _adapted_uar(y, proba, classes, speakers) -> float:
     return evaluation_report(y, speaker_prior_correction(proba, speakers), classes, speakers)["uar"]
 
 
+def _speed(w: np.ndarray, factor: float) -> np.ndarray:
+    """``w`` resampled by ``factor`` with linear interpolation (``ser_synth.data.augment.change_speed``)."""
+    pos = np.arange(max(1, int(len(w) / factor)), dtype=np.float64) * factor
+    return np.interp(pos, np.arange(len(w)), w).astype(np.float32)
+
+
+def _tta_proba(rec, test, proba: np.ndarray, speeds: list[float]) -> np.ndarray:
+    """Mean of ``rec``'s probabilities over speed-perturbed copies of ``test`` (``proba``: at speed 1)."""
+    waves = rec._waveforms(test)
+    return np.mean([proba if f == 1.0 else rec.predict_proba([_speed(w, f) for w in waves]) for f in speeds], axis=0)
+
+
 def part_cv(folds: int, members: int | None = None, progress=None, only: list[int] | None = None,
             model_overrides: dict | None = None, train_overrides: dict | None = None,
             extra_train: list[str] | None = None, fusion: bool = False, save_proba: str | None = None,
-            member_options: dict = PROSODIC_MEMBER, first_seed: int = 0) -> dict:
+            member_options: dict = PROSODIC_MEMBER, first_seed: int = 0, tta: list[float] | None = None) -> dict:
     """K-fold CV of the recipe. Each fold trains seeds S..S+M-1 as single models (S =
     ``first_seed``, M = the recipe's ``ensemble`` unless given) and scores each alone and their
     mean probabilities: the mean of seeds 0..M-1 is the recipe's own figure (an ``ensemble=M``
@@ -61,7 +73,9 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
     ``save_proba``: an ``.npz`` file that keeps, after each fold, every test utterance's file name,
     fold and CRNN probabilities per member (columns: ``classes``), so other fusion members can be
     scored against the same CRNNs without training them again (``bench/fusion_cv.py``).
-    ``member_options``: the prosodic member's options with ``fusion``."""
+    ``member_options``: the prosodic member's options with ``fusion``. ``tta``: speed factors
+    (1.0 is the clip itself); each member is also scored by the mean of its probabilities over
+    those speed-perturbed copies of every test clip (test-time augmentation, the same models)."""
     from ser_synth.data import grouped_kfold, read_corpora
     from ser_synth.recognition.metrics import evaluation_report
 
@@ -87,15 +101,21 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
         t = time.time()
         test = list(split.test)
         y, spk = [r.emotion for r in test], [r.speaker for r in test]
-        probs, single = [], []
+        probs, single, probs_tta = [], [], []
         for seed in range(first_seed, first_seed + members):
             rec = make_recognizer("ravdess8", seed=seed, model_overrides=model_overrides,
                                    **{**(train_overrides or {}), "ensemble": 1}).fit(list(split.train) + extra, classes=classes)
             probs.append(rec.predict_proba(test))
             single.append(evaluation_report(y, probs[-1], classes, spk)["uar"])
             print(f"fold {i + 1}/{folds} {split.test_speakers} seed {seed}: UAR {single[-1]:.3f}", flush=True)
+            if tta:
+                probs_tta.append(_tta_proba(rec, test, probs[-1], tta))
+                print(f"fold {i + 1}/{folds} seed {seed}: UAR with TTA {evaluation_report(y, probs_tta[-1], classes, spk)['uar']:.3f}", flush=True)
         fold = {**_summary(evaluation_report(y, probs[0], classes, spk)), "test_speakers": split.test_speakers,
                 "uar_speaker_adapted": _adapted_uar(y, probs[0], classes, spk), "seconds": time.time() - t}
+        if tta:
+            fold["uar_tta"] = evaluation_report(y, np.mean(probs_tta, axis=0), classes, spk)["uar"]
+            fold["member_uar_tta"] = [evaluation_report(y, p, classes, spk)["uar"] for p in probs_tta]
         if fusion:
             train_f = [features[r.path] for r in split.train] + [c[r.path] for c in copies for r in split.train]
             prosodic = ProsodicRecognizer(**member_options).fit_features(train_f, [r.emotion for r in split.train] * (1 + len(copies)))
@@ -110,8 +130,11 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
             kept["path"] += [Path(r.path).name for r in test]  # RAVDESS names are unique (they hold the actor)
             kept["fold"] += [i + 1] * len(test)
             kept["proba"].append(np.stack(probs, axis=1))
+            if tta:
+                kept.setdefault("proba_tta", []).append(np.stack(probs_tta, axis=1))
             _common.write_npz(save_proba, path=np.array(kept["path"]), fold=np.array(kept["fold"]),
-                              proba=np.concatenate(kept["proba"]), classes=np.array(classes))
+                              proba=np.concatenate(kept["proba"]), classes=np.array(classes),
+                              **({"proba_tta": np.concatenate(kept["proba_tta"])} if tta else {}))
         if progress is not None:
             progress({"recipe": "ravdess8", "partial": f"{len(out)} of {folds} folds", "folds": out,
                       "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
@@ -123,6 +146,10 @@ def part_cv(folds: int, members: int | None = None, progress=None, only: list[in
            "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
            "extra_train": [f"{len(extra)} utterances of {extra_train}"] if extra else [],
            "seeds": list(range(first_seed, first_seed + members))}
+    if tta:
+        v = [f["uar_tta"] for f in out]
+        res["tta_speeds"], res["uar_tta_mean"], res["uar_tta_sd"] = list(tta), float(np.mean(v)), float(np.std(v, ddof=1))
+        res["tta_rule"] = "mean of probabilities over the speed-perturbed copies (linear-interpolation resampling, as in training)"
     if fusion:
         for name in ("prosodic", "fusion", "fusion_mean"):
             v = [f[f"{name}_uar"] for f in out]
@@ -212,6 +239,8 @@ def main():
     ap.add_argument("--fusion", action="store_true", help="cv, cross: also score a prosodic classifier (per fold), alone and fused with the CRNN")
     ap.add_argument("--prosodic", type=json.loads, default=None, help="with --fusion: JSON object of ProsodicRecognizer options "
                                                                           "overriding recipes.PROSODIC_MEMBER's")
+    ap.add_argument("--tta", type=lambda v: [float(x) for x in v.split(",")], default=None,
+                    help="cv: comma-separated speed factors for test-time augmentation, scored beside the plain figure (e.g. 0.9,1,1.1)")
     ap.add_argument("--save-proba", help="cv: .npz file for every test utterance's CRNN probabilities per member (written after each fold)")
     ap.add_argument("--reuse-cross-model", action="store_true", help=f"cross: load the CRNN an earlier run saved at {CROSS_MODEL} instead of training one")
     args = ap.parse_args()
@@ -227,7 +256,7 @@ def main():
             only = [int(x) for x in args.only_folds.split(",")] if args.only_folds else None
             extra = [EMODB if x == "emodb" else x for x in args.extra_train.split(",")] if args.extra_train else None
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion,
-                              args.save_proba, member, args.first_seed)
+                              args.save_proba, member, args.first_seed, args.tta)
         else:
             result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model, member)
     _common.write(result, args.json)

@@ -1,6 +1,7 @@
 """Train the shipped pretrained recognizers and write their model cards from measured figures.
 
     python bench/train_pretrained.py ravdess8 core4 [--out ser_synth/pretrained]
+    python bench/train_pretrained.py ravdess8 --train '{"validation_fraction": 0}' --out DIR  # a recipe variant
 
 Each model trains on its recipe's data minus the held-out speakers (validation speakers for
 early stopping are drawn from the training side), is evaluated on the held-out speakers, and
@@ -20,13 +21,13 @@ from recipes import RECIPES, make_recognizer
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def train_recipe(name: str, seed: int = 0):
+def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None):
     from ser_synth.data import holdout_split, read_corpora
 
     r = RECIPES[name]
     records = read_corpora(r["data"], emotions=r["emotions"])
     split = holdout_split(records, r["holdout"])
-    rec = make_recognizer(name, seed=seed, verbose=2)
+    rec = make_recognizer(name, seed=seed, verbose=2, **(train_overrides or {}))
     t = time.time()
     rec.fit(list(split.train), classes=sorted({x.emotion for x in records}))
     return rec, split, time.time() - t
@@ -72,23 +73,27 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="+", choices=sorted(RECIPES))
     ap.add_argument("--out", default=str(ROOT / "ser_synth" / "pretrained"))
+    ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's "
+                                                                      "(a variant: needs an --out other than the shipped folder)")
     args = ap.parse_args()
+    if args.train and Path(args.out).resolve() == (ROOT / "ser_synth" / "pretrained").resolve():
+        ap.error("--train trains a variant of the recipe: give an --out other than the shipped models' folder")
 
     from ser_synth.recognition.evaluate import per_corpus_reports
     from ser_synth.recognition.metrics import plot_report, write_json
     from ser_synth.utils import atomic_write_text
 
     for name in args.names:
-        rec, split, seconds = train_recipe(name)
+        rec, split, seconds = train_recipe(name, train_overrides=args.train)
         rep = rec.evaluate(list(split.test))
         per_corpus = per_corpus_reports(rec, list(split.test))
         dest = Path(args.out) / name
         rec.save(dest)
         metrics = {"held_out": rep, "held_out_per_corpus": per_corpus, "train_seconds": seconds,
-                   "held_out_speakers": split.test_speakers, "environment": _common.environment()}
+                   "held_out_speakers": split.test_speakers, "train_overrides": args.train or {}, "environment": _common.environment()}
         write_json(metrics, dest / "metrics.json")
         atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds))
-        plot_report(rep, ROOT / "out" / "pretrained" / name, history=rec.history_)
+        plot_report(rep, (ROOT / "out" / "pretrained" if not args.train else dest) / name, history=rec.history_)
         print(json.dumps({name: {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}}))
 
 

@@ -102,12 +102,15 @@ class TrainConfig:
     validation and evaluation use whole clips. ``schedule="cosine"`` warms up linearly for
     ``warmup_epochs`` then decays; ``"plateau"`` halves the rate when validation UAR stalls.
     Early stopping watches validation UAR (speakers held out of the training set) and
-    restores the best epoch. ``freeze`` applies when fine-tuning from a pretrained backbone:
+    restores the best epoch; with ``validation_fraction=0`` every speaker trains, for all
+    ``epochs``, and the last epoch is kept. ``freeze`` applies when fine-tuning from a pretrained backbone:
     ``"backbone"`` trains only the head, ``"gradual"`` trains the head for a third of the
     epochs and then everything at 0.3x the rate, ``"none"`` trains everything.
     ``mixup > 0`` mixes pairs of training examples and their labels with weights drawn from
     ``Beta(mixup, mixup)``. ``ensemble > 1`` trains that many members (seeds ``seed + i``, each with its own
     validation speakers) and predicts with the mean of their probabilities.
+    ``ema > 0`` keeps an exponential moving average of the trainable weights (that decay per
+    step); validation, early stopping and the returned model then use the averaged weights.
     """
 
     epochs: int = 40
@@ -126,6 +129,7 @@ class TrainConfig:
     freeze: str = "none"
     ensemble: int = 1
     mixup: float = 0.0
+    ema: float = 0.0
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
 
     def __post_init__(self):
@@ -143,6 +147,8 @@ class TrainConfig:
             raise ConfigError(f"TrainConfig.crop_seconds must be > 0, got {self.crop_seconds!r}")
         if not (isinstance(self.mixup, (int, float)) and self.mixup >= 0):
             raise ConfigError(f"TrainConfig.mixup must be a Beta alpha >= 0 (0 for none), got {self.mixup!r}")
+        if not (isinstance(self.ema, (int, float)) and 0 <= self.ema < 1):
+            raise ConfigError(f"TrainConfig.ema must be a decay in [0, 1) (0 for none), got {self.ema!r}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"TrainConfig.label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
 

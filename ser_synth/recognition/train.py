@@ -57,6 +57,51 @@ class ValidationUAR(keras.callbacks.Callback):
             logs["val_wa"] = float(np.mean(pred == self.labels))
 
 
+class WeightAverage(keras.callbacks.Callback):
+    """Exponential moving average of the trainable weights, swapped in at each epoch's end.
+
+    Place it before the callbacks that read the weights at epoch end (validation, early
+    stopping, backups): they then see the averaged weights, and the raw ones come back at the
+    next epoch's start. The decay ramps up as ``min(decay, (1 + step) / (10 + step))`` so early
+    averages do not remember the random initialisation. A run resumed from a backup continues
+    from the averaged weights.
+    """
+
+    def __init__(self, decay: float):
+        super().__init__()
+        self.decay = float(decay)
+
+    def on_train_begin(self, logs=None):
+        weights = self.model.trainable_weights
+        self._shadow = [tf.Variable(w.value, trainable=False) for w in weights]
+        self._raw = None
+        step = tf.Variable(0.0, trainable=False)
+
+        @tf.function
+        def update():
+            d = tf.minimum(self.decay, (1.0 + step) / (10.0 + step))
+            for s, w in zip(self._shadow, weights):
+                s.assign(d * s + (1.0 - d) * w.value)
+            step.assign_add(1.0)
+
+        self._update = update
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update()
+
+    def on_epoch_end(self, epoch, logs=None):
+        weights = self.model.trainable_weights
+        self._raw = [w.numpy() for w in weights]
+        for s, w in zip(self._shadow, weights):
+            w.assign(s)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._raw is not None:
+            for r, w in zip(self._raw, self.model.trainable_weights):
+                w.assign(r)
+            self._raw = None
+
+
 class AdversarySchedule(keras.callbacks.Callback):
     """Sets the gradient-reversal strength to ``max * (2 / (1 + exp(-10 p)) - 1)``, p = epoch progress."""
 
@@ -145,7 +190,8 @@ def fit_classifier(
         stage_tc = dataclasses.replace(tc, epochs=epochs, learning_rate=tc.learning_rate * lr_scale)
         model.compile(optimizer=_optimizer(stage_tc, steps), loss=losses, jit_compile=False)
         build_optimizer(model.optimizer, model.trainable_variables)
-        callbacks = []
+        # the average first: validation, early stopping and backups read the averaged weights
+        callbacks = [WeightAverage(tc.ema)] if tc.ema else []
         if val_waves is not None and len(val_waves):
             callbacks.append(ValidationUAR(val_waves, val_labels, num_classes))
             if tc.schedule == "plateau":

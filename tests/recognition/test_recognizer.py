@@ -189,7 +189,7 @@ def test_ensemble_members_average_and_round_trip(tmp_path, tiny_audio_config):
     np.testing.assert_allclose(back.predict_proba(waves[:3]), rec.predict_proba(waves[:3]), atol=1e-5)
 
 
-def test_mixup_and_frequency_warp_still_learn(tiny_audio_config):
+def test_mixup_frequency_warp_and_weight_average_still_learn(tiny_audio_config):
     from dataclasses import replace
 
     import keras
@@ -197,7 +197,46 @@ def test_mixup_and_frequency_warp_still_learn(tiny_audio_config):
     keras.utils.set_random_seed(0)
     waves, labels, speakers = toy_emotion_set()
     rec = EmotionRecognizer(audio_config=tiny_audio_config, model_config=replace(TINY_MODEL, freq_warp=0.1),
-                            train_config=replace(TINY_TRAIN, mixup=0.4), verbose=0).fit(waves, labels, speakers=speakers)
+                            train_config=replace(TINY_TRAIN, mixup=0.4, ema=0.9), verbose=0).fit(waves, labels, speakers=speakers)
     assert rec.model_.backbone.get_layer("freq_warp").max_warp == 0.1
     test_waves, test_labels, _ = toy_emotion_set(n_per_class=6)
     assert rec.score(test_waves, test_labels) >= 0.9
+
+
+def test_weight_average_swaps_the_moving_average_in_at_epoch_end():
+    import keras
+
+    from ser_synth.exceptions import ConfigError
+    from ser_synth.recognition.train import WeightAverage
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    raw_after_batch, seen_at_epoch_end, seen_at_epoch_begin = [], [], []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            raw_after_batch.append([w.numpy() for w in self.model.trainable_weights])
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen_at_epoch_end.append([w.numpy() for w in self.model.trainable_weights])
+
+        def on_epoch_begin(self, epoch, logs=None):
+            seen_at_epoch_begin.append([w.numpy() for w in self.model.trainable_weights])
+
+    x, y = np.random.default_rng(0).normal(size=(32, 3)), np.random.default_rng(1).normal(size=(32, 2))
+    init = [w.numpy() for w in model.trainable_weights]
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=[WeightAverage(0.5), Record()])
+    expected, steps_per_epoch = [init], 4
+    for step, raw in enumerate(raw_after_batch):
+        d = min(0.5, (1 + step) / (10 + step))
+        expected.append([d * e + (1 - d) * r for e, r in zip(expected[-1], raw)])
+    for epoch in range(2):
+        for got, want in zip(seen_at_epoch_end[epoch], expected[(epoch + 1) * steps_per_epoch]):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # the second epoch trains on from the raw weights, not from the average
+    for got, want in zip(seen_at_epoch_begin[1], raw_after_batch[steps_per_epoch - 1]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert not np.allclose(seen_at_epoch_end[0][0], raw_after_batch[steps_per_epoch - 1][0])
+    with pytest.raises(ConfigError, match="ema must be a decay in \\[0, 1\\).*got 1.0"):
+        TrainConfig(ema=1.0)
