@@ -33,7 +33,7 @@ def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None):
     return rec, split, time.time() - t
 
 
-def _card(name, r, rep, per_corpus, rec, seconds) -> str:
+def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None = None) -> str:
     corpora = ", ".join(s.split(":")[0] for s in r["data"])
     n_members = len(rec.member_histories_)
     kind = "CRNN emotion recognizer" if n_members == 1 else f"mean of {n_members} CRNN emotion recognizers (seeds {rec.train_config.seed}..{rec.train_config.seed + n_members - 1})"
@@ -45,8 +45,10 @@ def _card(name, r, rep, per_corpus, rec, seconds) -> str:
         f"- Corpora: {corpora} (from `../shared/data`: RAVDESS actors 01-18 at 16 kHz; EMO-DB where listed).",
         f"- Classes: {', '.join(rec.classes_)}.",
         f"- Held-out test speakers (never seen in training or validation): {', '.join(r['holdout'])}.",
-        "- Validation speakers for early stopping (taken from the training side): "
-        + "; ".join(", ".join(v) for v in rec.member_validation_speakers_) + (" (one set per member)." if n_members > 1 else "."),
+        ("- Validation speakers for early stopping (taken from the training side): "
+         + "; ".join(", ".join(v) for v in rec.member_validation_speakers_) + (" (one set per member)." if n_members > 1 else ".")
+         if any(rec.member_validation_speakers_) else
+         "- No validation speakers (`validation_fraction=0`): every training speaker trains for all epochs; the last epoch is kept."),
         f"- Training speakers: {len(rec.train_speakers_)}; training time {seconds / 60:.1f} min on {_common.environment()['cpu_count']} CPU cores.",
         "", "## Measured, speaker-disjoint (held-out speakers)",
         f"- UAR {rep['uar']:.3f}, WA {rep['wa']:.3f}, macro-F1 {rep['macro_f1']:.3f}, n = {rep['n']}.",
@@ -55,7 +57,8 @@ def _card(name, r, rep, per_corpus, rec, seconds) -> str:
         lines.append(f"- {corpus} held-out speakers only: UAR {sub['uar']:.3f}, WA {sub['wa']:.3f}, n = {sub['n']}.")
     lines += [
         "- Per-speaker accuracy: " + ", ".join(f"{s} {v['accuracy']:.2f}" for s, v in rep["per_speaker"].items()) + ".",
-        "", "Reproduce: `python bench/train_pretrained.py " + name + "` (figures also in `metrics.json` beside this card);",
+        "", "Reproduce: `python bench/train_pretrained.py " + name
+        + (f" --train '{json.dumps(train_overrides)}' --out DIR" if train_overrides else "") + "` (figures also in `metrics.json` beside this card);",
         "cross-validated figures of the same recipe: `python bench/recognizer_accuracy.py`.",
         "With only a few held-out speakers these figures have a wide error bar (several points of UAR).",
         "", "## Licence",
@@ -92,7 +95,7 @@ def main():
         metrics = {"held_out": rep, "held_out_per_corpus": per_corpus, "train_seconds": seconds,
                    "held_out_speakers": split.test_speakers, "train_overrides": args.train or {}, "environment": _common.environment()}
         write_json(metrics, dest / "metrics.json")
-        atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds))
+        atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds, args.train))
         plot_report(rep, (ROOT / "out" / "pretrained" if not args.train else dest) / name, history=rec.history_)
         print(json.dumps({name: {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}}))
 
