@@ -19,6 +19,7 @@ import _common
 from recipes import RECIPES, make_recognizer
 
 ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "ser_synth" / "pretrained"
 
 
 def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None):
@@ -75,11 +76,11 @@ def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None =
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("names", nargs="+", choices=sorted(RECIPES))
-    ap.add_argument("--out", default=str(ROOT / "ser_synth" / "pretrained"))
+    ap.add_argument("--out", default=str(SHIPPED))
     ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's "
                                                                       "(a variant: needs an --out other than the shipped folder)")
     args = ap.parse_args()
-    if args.train and Path(args.out).resolve() == (ROOT / "ser_synth" / "pretrained").resolve():
+    if args.train and Path(args.out).resolve() == SHIPPED.resolve():
         ap.error("--train trains a variant of the recipe: give an --out other than the shipped models' folder")
 
     from ser_synth.recognition.evaluate import per_corpus_reports
@@ -96,7 +97,8 @@ def main():
                    "held_out_speakers": split.test_speakers, "train_overrides": args.train or {}, "environment": _common.environment()}
         write_json(metrics, dest / "metrics.json")
         atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds, args.train))
-        plot_report(rep, (ROOT / "out" / "pretrained" if not args.train else dest) / name, history=rec.history_)
+        # a variant keeps its plots beside it, not over the shipped model's in out/pretrained
+        plot_report(rep, dest / "plots" if args.train else ROOT / "out" / "pretrained" / name, history=rec.history_)
         print(json.dumps({name: {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}}))
 
 
