@@ -164,10 +164,13 @@ def copies_note(name: str) -> str:
 
 
 def earlier_head_cross_note() -> str:
-    """The card's words on the member's logistic-regression head across corpora: fused with this run's CRNN
-    (loaded again), and in the run before, which trained its own CRNN."""
+    """The card's words on the member's logistic-regression head across corpora: fused with the CRNN of the
+    recipe's earlier run (with validation actors; loaded again), and in the run before, which trained its own CRNN."""
     same, before = (json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("logistic_same_crnn", "logistic"))
-    return (f"With the member's earlier head (logistic regression) and this CRNN the prosodic classifier scores {same['prosodic_uar']:.3f} "
+    earlier = json.loads((RESULTS / "cross_fusion.json").read_text())["cross"]
+    return (f"The recipe's earlier run, with 2 validation actors for early stopping (`bench/results/cross_fusion.json`), gave the CRNN "
+            f"{earlier['uar']:.3f} and the fusion {earlier['fusion_uar']:.3f}; with the member's earlier head (logistic regression) and that "
+            f"CRNN the prosodic classifier scores {same['prosodic_uar']:.3f} "
             f"and the fusion {same['fusion_uar']:.3f} (`bench/results/cross_fusion_logistic_same_crnn.json`, "
             "`--reuse-cross-model --prosodic '{\"hidden_units\": 0}'`); the run before, with another training of the CRNN "
             f"(CPU training is not bit-reproducible), gave the CRNN {before['uar']:.3f} and the fusion {before['fusion_uar']:.3f} "
@@ -233,7 +236,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
               "the figures per condition, for the fusion and each member, are in `bench/results/robustness.json` (`python "
-              "bench/robustness.py`). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
+              "bench/robustness.py`; measured with the CRNN shipped before it was trained without validation actors, not yet again). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
               "noise at 20 dB SNR or 30 dB below the recording's level, and took the fusion below the CRNN alone "
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "

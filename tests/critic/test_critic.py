@@ -42,8 +42,12 @@ def test_files_waveforms_and_log_mels(critic):
     waves = critic.recognizer._waveforms([str(p) for p in SAMPLES])
     mels = [LogMelSpectrogram(critic.audio_config)(tf.constant(w[None]))[0].numpy() for w in waves]
     by_mel = critic.probabilities(mels)
-    # the log-mel path trims silent edge frames itself, so a few frames can differ from the waveform trim
-    assert by_mel.shape == (3, 4) and np.abs(by_mel - by_file).max() < 0.15
+    # the log-mel path trims silent edge frames itself (here 3-6 of 132-169 frames more), and the CRNN hears
+    # that: the shipped core4 moves by up to 0.23 on one clip whose two top
+    # classes are within 0.03 of each other, by 0.045 on average (the paths' exact equality on the same frames is
+    # test_log_mel_path_matches_waveform_model's)
+    diff = np.abs(by_mel - by_file)
+    assert by_mel.shape == (3, 4) and diff.mean() < 0.08 and diff.max() < 0.3, diff
     s = critic.score(mels, ["happy", "neutral", "angry"])
     assert s["p_intended"].shape == (3,) and set(s["perceived"]) <= set(critic.classes_)
     # two separate forward passes: float32 rounding may differ in the last bit (TF 2.21 kernels)
