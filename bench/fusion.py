@@ -236,7 +236,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
               "the figures per condition, for the fusion and each member, are in `bench/results/robustness.json` (`python "
-              "bench/robustness.py`; measured with the CRNN shipped before it was trained without validation actors, not yet again). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
+              "bench/robustness.py`; the same run with the CRNN shipped before it was trained without validation actors is `bench/results/robustness_validation_actors.json`). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
               "noise at 20 dB SNR or 30 dB below the recording's level, and took the fusion below the CRNN alone "
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
