@@ -74,11 +74,13 @@ def crop_or_pad(y: tf.Tensor, length: int, seed: tf.Tensor | None = None) -> tf.
 
 def training_dataset(waveforms: tf.data.Dataset, labels: Sequence[int], *, crop_samples: int, batch_size: int,
                      seed: int = 0, augment: AugmentConfig | None = None, sample_weights: Sequence[float] | None = None,
-                     speakers: Sequence[int] | None = None, shuffle_buffer: int = 2048) -> tf.data.Dataset:
+                     speakers: Sequence[int] | None = None, shuffle_buffer: int = 2048,
+                     sample_rate: int | None = None) -> tf.data.Dataset:
     """Shuffled, cropped, (augmented) batches ``(waveform [B, crop], targets, sample_weight [B])``.
 
     ``targets`` is ``{"emotion": [B]}`` plus ``"speaker": [B]`` when ``speakers`` is given.
-    Augmentation uses per-epoch seeds derived from ``seed``, so a run is reproducible.
+    Augmentation uses per-epoch seeds derived from ``seed``, so a run is reproducible;
+    ``sample_rate`` (Hz) is what its room augmentation needs.
     """
     n = len(labels)
     weights = np.ones(n, np.float32) if sample_weights is None else np.asarray(sample_weights, np.float32)
@@ -93,7 +95,7 @@ def training_dataset(waveforms: tf.data.Dataset, labels: Sequence[int], *, crop_
         y, (lab, s, w) = item
         rnd = tf.cast(rnd, tf.int64)
         if augment is not None:
-            y = augment_waveform(y, rnd, augment)
+            y = augment_waveform(y, rnd, augment, sample_rate=sample_rate)
         y = crop_or_pad(y, crop_samples, seed=tf.stack([rnd[1], rnd[0]]))
         targets = {"emotion": lab}
         if speakers is not None:

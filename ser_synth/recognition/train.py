@@ -162,7 +162,8 @@ def fit_classifier(
         weights = cw[np.asarray(train_labels)]
     waves = tf.data.Dataset.from_generator(lambda: iter(train_waves), output_signature=tf.TensorSpec([None], tf.float32))
     ds = training_dataset(waves, train_labels, crop_samples=crop, batch_size=tc.batch_size, seed=tc.seed, augment=tc.augment,
-                          sample_weights=weights, speakers=train_speakers if num_speakers else None)
+                          sample_weights=weights, speakers=train_speakers if num_speakers else None,
+                          sample_rate=audio_config.sample_rate)
     steps = math.ceil(len(train_labels) / tc.batch_size)
     # one-hot for label smoothing and mixup
     ds = ds.map(lambda x, y, w: (x, {**y, "emotion": tf.one_hot(y["emotion"], num_classes)}, w))

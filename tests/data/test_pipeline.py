@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed, mixup_batches
+from ser_synth.data.augment import AugmentConfig, augment_waveform, change_speed, mixup_batches, reverberate
 from ser_synth.data.pipeline import class_weights, crop_or_pad, decoded_dataset, training_dataset
 from ser_synth.exceptions import ConfigError
 from tests.conftest import tone, write_wav
@@ -38,6 +38,45 @@ def test_augmentation_is_seeded_and_changes_audio():
     assert change_speed(y, 1.25).shape[0] == int(4000 / 1.25)
     with pytest.raises(ConfigError, match="noise_prob"):
         AugmentConfig(noise_prob=1.5)
+
+
+def test_reverberate_gives_the_asked_room():
+    sr, rt60 = 8000, 0.5
+    y = np.zeros(sr, np.float32)
+    y[100] = 0.5
+    out = reverberate(tf.constant(y), tf.constant([5, 6], tf.int64), sample_rate=sr, rt60=(rt60, rt60), drr_db=(0.0, 0.0)).numpy()
+    assert out.shape == y.shape and np.isclose(np.abs(out).max(), 0.5, rtol=1e-5)
+    assert np.allclose(out[:99], 0.0, atol=1e-6)  # causal: nothing before the direct path
+    # direct-to-reverberant energy ratio 0 dB: the tail (4800 samples) fits in the clip
+    drr = 10 * np.log10(out[100] ** 2 / np.sum(out[101:] ** 2))
+    assert abs(drr) < 1.0, drr
+    # -60 dB per RT60: 0.3 s later the tail is 36 dB weaker (noise: a few dB either way)
+    band = lambda a, b: np.mean(out[100 + int(a * sr):100 + int(b * sr)] ** 2)
+    decay = 10 * np.log10(band(0.05, 0.1) / band(0.35, 0.4))
+    assert 30 < decay < 42, decay
+    again = reverberate(tf.constant(y), tf.constant([5, 6], tf.int64), sample_rate=sr, rt60=(rt60, rt60), drr_db=(0.0, 0.0)).numpy()
+    other = reverberate(tf.constant(y), tf.constant([7, 8], tf.int64), sample_rate=sr, rt60=(rt60, rt60), drr_db=(0.0, 0.0)).numpy()
+    assert np.array_equal(out, again) and not np.allclose(out, other)
+
+
+def test_room_augmentation_is_seeded_and_needs_the_rate():
+    y = tf.constant(tone(300, 0.5))
+    plain = AugmentConfig(noise_prob=0.0, speed_prob=0.0, shift_fraction=0.0, gain_db=(0.0, 0.0))
+    room = AugmentConfig(noise_prob=0.0, speed_prob=0.0, shift_fraction=0.0, gain_db=(0.0, 0.0), reverb_prob=1.0)
+    seed = tf.constant([1, 2], tf.int64)
+    np.testing.assert_array_equal(augment_waveform(y, seed, plain, sample_rate=8000).numpy(), y.numpy())
+    a = augment_waveform(y, seed, room, sample_rate=8000).numpy()
+    assert a.shape == y.shape and not np.allclose(a, y.numpy(), atol=1e-3)
+    np.testing.assert_array_equal(a, augment_waveform(y, seed, room, sample_rate=8000).numpy())
+    # the room's draws are its own: turning it on leaves the other augmentations' draws alone
+    full, no_room = AugmentConfig(noise_prob=1.0, speed_prob=1.0, reverb_prob=1.0), AugmentConfig(noise_prob=1.0, speed_prob=1.0)
+    assert augment_waveform(y, seed, full, sample_rate=8000).shape == augment_waveform(y, seed, no_room).shape
+    with pytest.raises(ConfigError, match="reverb_prob=1.0 needs the sample rate"):
+        augment_waveform(y, seed, room)
+    with pytest.raises(ConfigError, match="reverb_prob"):
+        AugmentConfig(reverb_prob=1.5)
+    with pytest.raises(ConfigError, match="reverb_rt60"):
+        AugmentConfig(reverb_rt60=(0.0, 1.0))
 
 
 def test_training_dataset_shapes_and_weights():
