@@ -29,6 +29,10 @@ is that run.
 
 Reports UAR per model and condition (and the drop from clean), as JSON and one PNG. Inference
 only: nothing is trained or tuned. Speaker-disjoint.
+
+``--crnn-from DIR`` scores a recipe variant's CRNN instead (``DIR/<recipe>``, as
+``bench/train_pretrained.py --out DIR`` writes it), fused with the shipped prosodic member at the
+shipped fusion's weights.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import io
 import zlib
+from pathlib import Path
 
 import _common
 import numpy as np
@@ -147,6 +152,7 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--plots", help="folder for robustness.png")
     ap.add_argument("--recipes", default="ravdess8,core4")
+    ap.add_argument("--crnn-from", help="folder of recipe variants (DIR/<recipe>) whose CRNN replaces the shipped one")
     args = ap.parse_args()
     _common.require_corpora("robustness")
 
@@ -169,6 +175,8 @@ def main():
         test = list(holdout_split(read_corpora(recipe["data"], emotions=recipe["emotions"]), recipe["holdout"]).test)
         fused = load_recognizer(f"{name}_fused")
         crnn, prosodic = fused.members
+        if args.crnn_from:
+            crnn = load_recognizer(Path(args.crnn_from) / name)
         classes = fused.classes_.tolist()
         talkers = load_waveforms([r.path for r in babble_recs], crnn.audio_config, trim_db=30.0, verbose=0)
         raw = load_waveforms([r.path for r in test], crnn.audio_config, trim_db=None, verbose=0)
@@ -183,7 +191,10 @@ def main():
             print(f"{name:9s} {cond:18s} " + "  ".join(f"{m} {rows[cond][m]:.3f}" for m in probas), flush=True)
         for cond in rows:
             rows[cond]["drop_from_clean"] = {m: round(rows["clean"][m] - rows[cond][m], 4) for m in ("crnn", "prosodic", "fused")}
-        result["recipes"][name] = {"models": {"crnn": name, "prosodic": f"{name}_fused member_1", "fused": f"{name}_fused"},
+        crnn_name = str(Path(args.crnn_from) / name) if args.crnn_from else name
+        result["recipes"][name] = {"models": {"crnn": crnn_name, "prosodic": f"{name}_fused member_1",
+                                              "fused": f"{crnn_name} + {name}_fused member_1 at {name}_fused's weights"
+                                              if args.crnn_from else f"{name}_fused"},
                                    "test_speakers": sorted(set(spk)), "n": len(test), "chance_uar": 1 / len(classes), "uar": rows}
     _common.write(result, args.json)
     if args.plots:
@@ -191,8 +202,6 @@ def main():
 
 
 def plot(result: dict, folder: str) -> None:
-    from pathlib import Path
-
     import matplotlib
 
     matplotlib.use("Agg")

@@ -13,6 +13,11 @@ import tensorflow as tf
 
 from ser_synth.exceptions import ConfigError
 
+# the synthetic rooms' family, shared with the prosodic member's room copies
+# (ser_synth.recognition.prosodic.with_reverb): RT60 (s), direct-to-reverberant ratio (dB),
+# low-pass cut-off of the tail (Hz)
+ROOM_RT60_S, ROOM_DRR_DB, ROOM_DAMPING_HZ = (0.2, 1.0), (-6.0, 6.0), (1500.0, 6000.0)
+
 
 @dataclass(frozen=True)
 class AugmentConfig:
@@ -32,8 +37,8 @@ class AugmentConfig:
     speed_prob: float = 0.5
     speed_range: tuple[float, float] = (0.9, 1.1)
     reverb_prob: float = 0.0
-    reverb_rt60: tuple[float, float] = (0.2, 1.0)
-    reverb_drr_db: tuple[float, float] = (-6.0, 6.0)
+    reverb_rt60: tuple[float, float] = ROOM_RT60_S
+    reverb_drr_db: tuple[float, float] = ROOM_DRR_DB
 
     def __post_init__(self):
         for name in ("noise_prob", "speed_prob", "shift_fraction", "reverb_prob"):
@@ -77,8 +82,8 @@ def _next_pow2(n):
     return tf.cast(tf.pow(2.0, tf.math.ceil(tf.math.log(tf.cast(n, tf.float32)) / tf.math.log(2.0))), tf.int32)
 
 
-def reverberate(y: tf.Tensor, seed: tf.Tensor, *, sample_rate: int, rt60: tuple[float, float] = (0.2, 1.0),
-                drr_db: tuple[float, float] = (-6.0, 6.0), damping_hz: tuple[float, float] = (1500.0, 6000.0)) -> tf.Tensor:
+def reverberate(y: tf.Tensor, seed: tf.Tensor, *, sample_rate: int, rt60: tuple[float, float] = ROOM_RT60_S,
+                drr_db: tuple[float, float] = ROOM_DRR_DB, damping_hz: tuple[float, float] = ROOM_DAMPING_HZ) -> tf.Tensor:
     """``y`` ``[samples]`` in a random synthetic room, same length and peak (in TF ops, seeded by a
     ``[2]`` int seed).
 
@@ -86,8 +91,8 @@ def reverberate(y: tf.Tensor, seed: tf.Tensor, *, sample_rate: int, rt60: tuple[
     RT60 drawn from ``rt60`` (s) and cut at 1.2 x RT60, low-passed (2nd-order Butterworth
     magnitude, zero phase) at a cut-off drawn from ``damping_hz`` (kept under 0.45 x
     ``sample_rate``: walls absorb the highs), scaled to a direct-to-reverberant energy ratio drawn
-    from ``drr_db``. The same family as the prosodic member's ``reverb_augment``, so the CRNN can
-    learn rooms the way that member did.
+    from ``drr_db``. The same family as the prosodic member's room copies (``ROOM_*``), so the
+    CRNN can learn rooms the way that member did.
     """
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=4)
     t60 = _uniform(seeds[0], *rt60)

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from ser_synth.audio.config import AudioConfig
+from ser_synth.data.augment import ROOM_DAMPING_HZ, ROOM_DRR_DB, ROOM_RT60_S
 from ser_synth.data.records import Utterance
 from ser_synth.exceptions import ConfigError, DataError, NotFittedError
 from ser_synth.recognition.base import ClassifierMixin, as_inputs, input_waveforms
@@ -140,22 +141,19 @@ def with_channel(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) ->
     return (mu_law_round_trip(out) if rng.random() < CHANNEL_MU_LAW_P else out).astype(np.float32)
 
 
-REVERB_RT60_S, REVERB_DRR_DB, REVERB_DAMPING_HZ = (0.2, 1.0), (-6.0, 6.0), (1500.0, 6000.0)
-
-
 def with_reverb(raw: np.ndarray, rng: np.random.Generator, sample_rate: int) -> np.ndarray:
     """``raw`` ``[samples]`` in a random synthetic room, same length and peak: a direct path plus an
-    exponentially decaying noise tail with RT60 drawn from ``REVERB_RT60_S`` (s), low-passed at a
-    cut-off drawn from ``REVERB_DAMPING_HZ`` (walls absorb the highs; kept under 0.45 x
-    ``sample_rate``), at a direct-to-reverberant energy ratio drawn from ``REVERB_DRR_DB`` (dB)."""
+    exponentially decaying noise tail with RT60 drawn from ``ROOM_RT60_S`` (s), low-passed at a
+    cut-off drawn from ``ROOM_DAMPING_HZ`` (walls absorb the highs; kept under 0.45 x
+    ``sample_rate``), at a direct-to-reverberant energy ratio drawn from ``ROOM_DRR_DB`` (dB)."""
     from scipy.signal import butter, fftconvolve, sosfilt
 
-    rt60 = rng.uniform(*REVERB_RT60_S)
+    rt60 = rng.uniform(*ROOM_RT60_S)
     t = np.arange(1, int(1.2 * rt60 * sample_rate)) / sample_rate
     tail = rng.standard_normal(len(t)) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
-    cutoff = min(rng.uniform(*REVERB_DAMPING_HZ), 0.45 * sample_rate)
+    cutoff = min(rng.uniform(*ROOM_DAMPING_HZ), 0.45 * sample_rate)
     tail = sosfilt(butter(2, cutoff, btype="lowpass", fs=sample_rate, output="sos"), tail)
-    tail *= np.sqrt(10 ** (-rng.uniform(*REVERB_DRR_DB) / 10) / np.sum(tail ** 2))  # direct path energy 1
+    tail *= np.sqrt(10 ** (-rng.uniform(*ROOM_DRR_DB) / 10) / np.sum(tail ** 2))  # direct path energy 1
     y = np.asarray(raw, np.float64)
     out = fftconvolve(y, np.concatenate([[1.0], tail]))[: len(y)]
     return (out * np.max(np.abs(y)) / (np.max(np.abs(out)) + 1e-12)).astype(np.float32)
