@@ -175,8 +175,9 @@ def main():
         test = list(holdout_split(read_corpora(recipe["data"], emotions=recipe["emotions"]), recipe["holdout"]).test)
         fused = load_recognizer(f"{name}_fused")
         crnn, prosodic = fused.members
+        crnn_name = str(Path(args.crnn_from) / name) if args.crnn_from else name
         if args.crnn_from:
-            crnn = load_recognizer(Path(args.crnn_from) / name)
+            crnn = load_recognizer(crnn_name)
         classes = fused.classes_.tolist()
         talkers = load_waveforms([r.path for r in babble_recs], crnn.audio_config, trim_db=30.0, verbose=0)
         raw = load_waveforms([r.path for r in test], crnn.audio_config, trim_db=None, verbose=0)
@@ -191,7 +192,6 @@ def main():
             print(f"{name:9s} {cond:18s} " + "  ".join(f"{m} {rows[cond][m]:.3f}" for m in probas), flush=True)
         for cond in rows:
             rows[cond]["drop_from_clean"] = {m: round(rows["clean"][m] - rows[cond][m], 4) for m in ("crnn", "prosodic", "fused")}
-        crnn_name = str(Path(args.crnn_from) / name) if args.crnn_from else name
         result["recipes"][name] = {"models": {"crnn": crnn_name, "prosodic": f"{name}_fused member_1",
                                               "fused": f"{crnn_name} + {name}_fused member_1 at {name}_fused's weights"
                                               if args.crnn_from else f"{name}_fused"},
