@@ -23,12 +23,10 @@ from pathlib import Path
 
 import _common
 import numpy as np
-from recipes import CORE4, EMODB, RAVDESS
-from recipes import HELD_OUT_ACTORS as JUDGE_SPEAKERS  # plus all of EMO-DB
+from judge_variants import CONDITIONS, GRID, judge_speech, side_cv
+from recipes import CORE4
 
 ROOT = Path(__file__).resolve().parents[1]
-GRID = (0.05, 0.1, 0.5, 2.0)
-CONDITIONS = ("recorded", "vocoded")
 
 
 def main():
@@ -40,16 +38,11 @@ def main():
     name = "judge4v" if args.vocoder_augment else "judge4"
     out = Path(args.out or ROOT / "ser_synth" / "pretrained" / name)
 
-    from sklearn.model_selection import GroupKFold
-
-    from ser_synth.data import read_corpora
     from ser_synth.recognition import ProsodicRecognizer
     from ser_synth.recognition.metrics import evaluation_report, write_json
     from ser_synth.utils import atomic_write_text
 
-    records = read_corpora([RAVDESS, EMODB], emotions=CORE4)
-    side = [r for r in records if r.corpus == "emodb" or r.speaker in JUDGE_SPEAKERS]
-    unseen = [r for r in records if r.corpus == "ravdess" and r.speaker not in JUDGE_SPEAKERS]
+    side, unseen = judge_speech()
     # the shipped judges read the recording's own level (they predate normalize_level, and every
     # critique figure in the README is theirs), so a re-run reproduces them with it off
     helper = ProsodicRecognizer(normalize_level=False, verbose=1)
@@ -63,13 +56,8 @@ def main():
     y, groups = np.array([r.emotion for r in side]), np.array([r.speaker for r in side])
     cv = {}
     for C in GRID:
-        proba = {c: np.zeros((len(y), 4)) for c in CONDITIONS}
-        for tr, te in GroupKFold(6).split(y, y, groups):
-            Xtr = np.concatenate([feats[c][tr] for c in CONDITIONS]) if args.vocoder_augment else feats["recorded"][tr]
-            ytr = np.tile(y[tr], len(Xtr) // len(tr))
-            fold = ProsodicRecognizer(C=C).fit_features(Xtr, ytr)
-            for c in CONDITIONS:
-                proba[c][te] = fold.proba_from_features(feats[c][te])
+        train_rows = [feats[c] for c in CONDITIONS] if args.vocoder_augment else [feats["recorded"]]
+        proba = side_cv(feats, train_rows, y, groups, lambda C=C: ProsodicRecognizer(C=C))
         cv[C] = {c: evaluation_report(list(y), proba[c], sorted(CORE4), list(groups)) for c in CONDITIONS}
         print(f"C={C}: speaker-grouped CV UAR recorded {cv[C]['recorded']['uar']:.3f}, "
               f"vocoded {cv[C]['vocoded']['uar']:.3f}", flush=True)
