@@ -26,6 +26,7 @@ and are not used for any choice. No synthesized speech is used for training or f
 from __future__ import annotations
 
 import argparse
+import functools
 
 import _common
 import numpy as np
@@ -98,7 +99,7 @@ def main():
             + [helper.statistics(c) for c in copies]
         runs = {}
         for C in (GRID if not helper.hidden_units else (helper.C,)):
-            make = lambda C=C: ProsodicRecognizer(**{**options, "C": C})  # noqa: E731
+            make = functools.partial(ProsodicRecognizer, **{**options, "C": C})
             proba = side_cv(feats["side"], train_rows, y, groups, make)
             cv = {c: evaluation_report(list(y), proba[c], labels, list(groups))["uar"] for c in CONDITIONS}
             judge = make().fit_features(np.concatenate(train_rows), np.tile(y, len(train_rows)))
