@@ -47,16 +47,14 @@ def main():
     recipe = RECIPES["ravdess8"]
     by_name = {Path(r.path).name: r for r in read_corpora(recipe["data"], emotions=recipe["emotions"])}
     folds = sorted({runs[0][n][0] for n in names})
+    fold_names = {f: [n for n in names if runs[0][n][0] == f] for f in folds}
+    fold_truth = {f: ([by_name[n].emotion for n in fold_names[f]], [by_name[n].speaker for n in fold_names[f]]) for f in folds}
     result = {"speaker_disjoint": True, "protocol": "6-fold leave-3-actors-out CV on RAVDESS 01-18, 8 classes, UAR",
               "runs": args.proba, "folds": folds, "rule": "mean of the runs' probabilities", "combinations": []}
     for k in range(1, len(runs) + 1):
         for combo in itertools.combinations(range(len(runs)), k):
-            per_fold = []
-            for f in folds:
-                fold_names = [n for n in names if runs[0][n][0] == f]
-                p = np.mean([[runs[i][n][1] for n in fold_names] for i in combo], axis=0)
-                recs = [by_name[n] for n in fold_names]
-                per_fold.append(evaluation_report([r.emotion for r in recs], p, classes, [r.speaker for r in recs])["uar"])
+            per_fold = [evaluation_report(fold_truth[f][0], np.mean([[runs[i][n][1] for n in fold_names[f]] for i in combo], axis=0),
+                                          classes, fold_truth[f][1])["uar"] for f in folds]
             result["combinations"].append({"runs": [args.proba[i] for i in combo], "uar_folds": per_fold,
                                            "uar_mean": float(np.mean(per_fold))})
             print(f"{' + '.join(Path(args.proba[i]).stem for i in combo)}: UAR {np.mean(per_fold):.3f} "

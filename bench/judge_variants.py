@@ -78,15 +78,19 @@ def main():
 
     from ser_synth.recognition import ProsodicRecognizer
     from ser_synth.recognition.metrics import evaluation_report
+    from ser_synth.recognition.prosodic import COPY_OPTIONS
 
     side, unseen = judge_speech()
     labels = sorted(CORE4)
     y, groups = np.array([r.emotion for r in side]), np.array([r.speaker for r in side])
     y_unseen, s_unseen = [r.emotion for r in unseen], [r.speaker for r in unseen]
     base = ProsodicRecognizer(verbose=1)
-    # trimmed speech and its vocoder-channel rendering, once for every variant (neither depends on the options)
-    speech = {"side": base.waveforms(side), "unseen": base.waveforms(unseen)}
+    # decoded once for every variant: the untrimmed side (the copies' source), trimmed speech and its
+    # vocoder-channel rendering (none of them depends on the options)
+    raw_side = base.waveforms(side, trim=False)
+    speech = {"side": base.waveforms(raw_side), "unseen": base.waveforms(unseen)}
     vocoded = {k: base.waveforms(base.vocoded(w)) for k, w in speech.items()}
+    copy_rows = {}  # the copies' statistics, shared by variants whose copies and level agree
 
     result = {"side": "EMO-DB (10 speakers) + RAVDESS 17, 18", "n_side": len(side),
               "unseen": "RAVDESS 01-16", "n_unseen": len(unseen), "speaker_disjoint": True,
@@ -94,9 +98,11 @@ def main():
     for name, options in VARIANTS.items():
         helper = ProsodicRecognizer(**options)
         feats = {k: {"recorded": helper.statistics(speech[k]), "vocoded": helper.statistics(vocoded[k])} for k in speech}
-        _, copies = helper.speech_and_copies(side)
-        train_rows = [feats["side"]["recorded"]] + ([feats["side"]["vocoded"]] if helper.vocoder_augment else []) \
-            + [helper.statistics(c) for c in copies]
+        options_set = tuple(o for o in COPY_OPTIONS if getattr(helper, o))
+        key = (options_set, helper.noise_snr_db, helper.normalize_level)
+        if key not in copy_rows:
+            copy_rows[key] = [helper.statistics(helper.training_copies(o, raw_side, speech["side"])) for o in options_set]
+        train_rows = [feats["side"]["recorded"]] + ([feats["side"]["vocoded"]] if helper.vocoder_augment else []) + copy_rows[key]
         runs = {}
         for C in (GRID if not helper.hidden_units else (helper.C,)):
             make = functools.partial(ProsodicRecognizer, **{**options, "C": C})
