@@ -163,12 +163,32 @@ def copies_note(name: str) -> str:
     return "\n".join(lines)
 
 
+def crnn_rooms_note(name: str) -> list[str]:
+    """The card's line on the CRNN's room copies (a recipe with ``augment.reverb_prob``): this split's fusion and the
+    robustness run before them, from the runs kept in ``bench/results``."""
+    rooms = RECIPES[name]["train"].get("augment", {}).get("reverb_prob")
+    if not rooms:
+        return []
+    before = json.loads((RESULTS / f"{RESULT_FILE[name]}_crnn_no_rooms.json").read_text())["models"]
+    rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", "robustness.json")]
+    cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
+    mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
+    return [f"- The CRNN's room copies ({rooms:.0%} of its training clips in a synthetic room, RT60 0.2-1 s): before them the fusion "
+            f"scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
+            f"(`bench/results/{RESULT_FILE[name]}_crnn_no_rooms.json`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
+            f"0.3 s {cell('reverb_rt60_0.3s')}, mean over the robustness bench's {len(rob[1])} conditions {mean} "
+            "(`bench/results/robustness_crnn_no_rooms.json` -> `robustness.json`)."]
+
+
 def earlier_head_cross_note() -> str:
     """The card's words on the member's logistic-regression head across corpora: fused with the CRNN of the
     recipe's earlier run (with validation actors; loaded again), and in the run before, which trained its own CRNN."""
     same, before = (json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("logistic_same_crnn", "logistic"))
     earlier = json.loads((RESULTS / "cross_fusion.json").read_text())["cross"]
-    return (f"The recipe's earlier run, with 2 validation actors for early stopping (`bench/results/cross_fusion.json`), gave the CRNN "
+    no_rooms = json.loads((RESULTS / "shipped_and_cross_no_validation.json").read_text())["cross"]
+    return (f"Before the CRNN's room copies the recipe gave the CRNN {no_rooms['uar']:.3f} and the fusion {no_rooms['fusion_uar']:.3f} "
+            "(`bench/results/shipped_and_cross_no_validation.json`). "
+            f"The recipe's earlier run, with 2 validation actors for early stopping (`bench/results/cross_fusion.json`), gave the CRNN "
             f"{earlier['uar']:.3f} and the fusion {earlier['fusion_uar']:.3f}; with the member's earlier head (logistic regression) and that "
             f"CRNN the prosodic classifier scores {same['prosodic_uar']:.3f} "
             f"and the fusion {same['fusion_uar']:.3f} (`bench/results/cross_fusion_logistic_same_crnn.json`, "
@@ -206,6 +226,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"`{name}` alone {m['crnn']['uar']:.3f} ({per('crnn')}), the prosodic member alone {m['prosodic']['uar']:.3f}. "
         f"Reproduce: `python bench/fusion.py --recipe {name}`.",
         copies_note(name),
+        *crnn_rooms_note(name),
     ]
     summary = None
     if cv:
