@@ -35,8 +35,12 @@ def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, model_overrid
     from ser_synth.recognition import EmotionRecognizer, ModelConfig, TrainConfig
 
     r = RECIPES[name]
+    # augmentation overrides add to the recipe's (core4's room copies stay unless overridden by name); None turns it off
+    extra = train_overrides.pop("augment", {})
+    augment = None if extra is None else {**r["train"].get("augment", {}), **extra}
     return EmotionRecognizer(model_config=ModelConfig.from_dict({**r["model"], **(model_overrides or {})}),
-                             train_config=TrainConfig.from_dict({**r["train"], "seed": seed, **train_overrides}), verbose=verbose)
+                             train_config=TrainConfig.from_dict({**r["train"], "seed": seed, **train_overrides, "augment": augment}),
+                             verbose=verbose)
 
 
 RECIPES = {
