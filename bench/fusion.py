@@ -26,7 +26,7 @@ import json
 
 import _common
 import numpy as np
-from recipes import PROSODIC_MEMBER, RECIPES
+from recipes import PROSODIC_MEMBER, RECIPES, room_copies
 
 PRETRAINED = _common.ROOT / "ser_synth" / "pretrained"
 RESULTS = _common.ROOT / "bench" / "results"
@@ -166,14 +166,16 @@ def copies_note(name: str) -> str:
 def crnn_rooms_note(name: str) -> list[str]:
     """The card's line on the CRNN's room copies (a recipe with ``augment.reverb_prob``): this split's fusion and the
     robustness run before them, from the runs kept in ``bench/results``."""
-    rooms = RECIPES[name]["train"].get("augment", {}).get("reverb_prob")
+    from ser_synth.data.augment import AugmentConfig
+
+    rooms = room_copies(AugmentConfig.from_dict(RECIPES[name]["train"].get("augment", {})))
     if not rooms:
         return []
     before = json.loads((RESULTS / f"{RESULT_FILE[name]}_crnn_no_rooms.json").read_text())["models"]
     rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", "robustness.json")]
     cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
     mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
-    return [f"- The CRNN's room copies ({rooms:.0%} of its training clips in a synthetic room, RT60 0.2-1 s): before them the fusion "
+    return [f"- The CRNN's room copies, {rooms}: before them the fusion "
             f"scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
             f"(`bench/results/{RESULT_FILE[name]}_crnn_no_rooms.json`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
             f"0.3 s {cell('reverb_rt60_0.3s')}, mean over the robustness bench's {len(rob[1])} conditions {mean} "

@@ -43,6 +43,14 @@ def make_recognizer(name: str, *, seed: int = 0, verbose: int = 0, model_overrid
                              verbose=verbose)
 
 
+def room_copies(augment) -> str | None:
+    """The model cards' words on a CRNN's room copies ("15% of training clips ... (RT60 0.2-1.0 s)") for an
+    :class:`~ser_synth.data.AugmentConfig` (or None), or None when it puts no clip in a room."""
+    if augment is None or not augment.reverb_prob:
+        return None
+    return f"{augment.reverb_prob:.0%} of training clips in a synthetic room (RT60 {augment.reverb_rt60[0]}-{augment.reverb_rt60[1]} s)"
+
+
 RECIPES = {
     "ravdess8": {
         "data": [RAVDESS],

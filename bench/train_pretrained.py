@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import _common
-from recipes import RECIPES, make_recognizer
+from recipes import RECIPES, make_recognizer, room_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "ser_synth" / "pretrained"
@@ -50,9 +50,7 @@ def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None =
          + "; ".join(", ".join(v) for v in rec.member_validation_speakers_) + (" (one set per member)." if n_members > 1 else ".")
          if any(rec.member_validation_speakers_) else
          "- No validation speakers (`validation_fraction=0`): every training speaker trains for all epochs; the last epoch is kept."),
-        *([f"- {rec.train_config.augment.reverb_prob:.0%} of training clips are also put in a synthetic room (RT60 "
-            f"{rec.train_config.augment.reverb_rt60[0]}-{rec.train_config.augment.reverb_rt60[1]} s), for reverberant speech "
-            "(`bench/robustness.py`)."] if rec.train_config.augment.reverb_prob else []),
+        *([f"- Also {rooms}, for reverberant speech (`bench/robustness.py`)."] if (rooms := room_copies(rec.train_config.augment)) else []),
         f"- Training speakers: {len(rec.train_speakers_)}; training time {seconds / 60:.1f} min on {_common.environment()['cpu_count']} CPU cores.",
         "", "## Measured, speaker-disjoint (held-out speakers)",
         f"- UAR {rep['uar']:.3f}, WA {rep['wa']:.3f}, macro-F1 {rep['macro_f1']:.3f}, n = {rep['n']}.",
