@@ -205,7 +205,8 @@ def fit_classifier(
             callbacks.append(keras.callbacks.BackupAndRestore(str(stage_dir / "backup"), delete_checkpoint=True))
             if _tensorboard_available():
                 callbacks.append(keras.callbacks.TensorBoard(str(stage_dir / "logs"), write_graph=False, profile_batch=0))
-        hist = model.fit(ds, epochs=epochs, callbacks=callbacks, verbose=verbose)
+        # the dataset shuffles itself (seeded); Keras' own shuffle would only warn
+        hist = model.fit(ds, epochs=epochs, callbacks=callbacks, shuffle=False, verbose=verbose)
         for k, vals in hist.history.items():
             history.setdefault(k, []).extend(float(v) for v in vals)
     model.backbone.trainable = True
