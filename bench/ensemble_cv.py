@@ -3,7 +3,8 @@
     python bench/ensemble_cv.py --proba P0 P1 [P2 ...] [--json F]
 
 Each ``P`` is an ``.npz`` from ``bench/recognizer_accuracy.py --parts cv --members 1 --save-proba P``
-(one run: a seed, or another model config, of the same 6 folds of RAVDESS 01-18). Every
+(one run: a seed, or another model config, of the same 6 folds of RAVDESS 01-18); a run split
+across runs with ``--only-folds`` is given as ``P1+P2`` (its parts' folds must not overlap). Every
 combination of the runs is scored as the mean of their probabilities, per fold, on the folds
 that all of them hold (a run stopped early, or split with ``--only-folds``, limits the
 comparison to its folds, and the JSON says which). Speaker-disjoint: the folds are the CV's.
@@ -22,16 +23,26 @@ from recipes import RECIPES
 
 def load_runs(files: list[str]) -> tuple[list, list[dict]]:
     """(class order, per file ``{file name: (fold, [classes] mean over that run's members)}``)."""
-    saved = [np.load(f) for f in files]
-    classes = saved[0]["classes"].tolist()
-    if any(s["classes"].tolist() != classes for s in saved):
-        raise SystemExit(f"{files}: the files' class orders differ")
-    return classes, [{n: (int(f), p.mean(0)) for n, f, p in zip(s["path"].tolist(), s["fold"], s["proba"])} for s in saved]
+    runs, classes = [], None
+    for spec in files:
+        run = {}
+        for part in spec.split("+"):
+            s = np.load(part)
+            classes = s["classes"].tolist() if classes is None else classes
+            if s["classes"].tolist() != classes:
+                raise SystemExit(f"{part}: its class order differs from the other files'")
+            folds = {int(f) for f in s["fold"]}
+            if folds & {f for f, _ in run.values()}:
+                raise SystemExit(f"{spec}: its parts overlap in folds {sorted(folds & {f for f, _ in run.values()})}")
+            run.update({n: (int(f), p.mean(0)) for n, f, p in zip(s["path"].tolist(), s["fold"], s["proba"])})
+        runs.append(run)
+    return classes, runs
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--proba", required=True, nargs="+", help=".npz files from bench/recognizer_accuracy.py --save-proba")
+    ap.add_argument("--proba", required=True, nargs="+", help=".npz files from bench/recognizer_accuracy.py --save-proba "
+                                                                 "(P1+P2: one run's parts)")
     ap.add_argument("--json")
     args = ap.parse_args()
     _common.require_corpora("bench/ensemble_cv.py")
@@ -57,7 +68,7 @@ def main():
                                           classes, fold_truth[f][1])["uar"] for f in folds]
             result["combinations"].append({"runs": [args.proba[i] for i in combo], "uar_folds": per_fold,
                                            "uar_mean": float(np.mean(per_fold))})
-            print(f"{' + '.join(Path(args.proba[i]).stem for i in combo)}: UAR {np.mean(per_fold):.3f} "
+            print(f"{' + '.join('+'.join(Path(part).stem for part in args.proba[i].split('+')) for i in combo)}: UAR {np.mean(per_fold):.3f} "
                   f"(folds {folds}: {' / '.join(f'{u:.3f}' for u in per_fold)})", flush=True)
     _common.write(result | {"environment": _common.environment()}, args.json, quiet=True)
 

@@ -17,6 +17,7 @@ Parts:
   (other corpus, language and speakers); ``--fusion`` as in ``cv``. With ``--reuse-cross-model``
   the CRNN that an earlier run saved at ``out/bench/ravdess_only_core4`` is loaded instead of
   trained (the JSON names it), so a new prosodic member can be fused with the same CRNN.
+  ``--model`` / ``--train`` make it a variant of the recipe, saved at ``..._variant``.
 
 Every part also reports ``uar_speaker_adapted``: the same predictions after
 ``speaker_prior_correction`` (transductive: each test speaker's other, unlabeled utterances are
@@ -181,24 +182,29 @@ def part_shipped() -> dict:
     return res
 
 
-def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict = PROSODIC_MEMBER) -> dict:
+def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict = PROSODIC_MEMBER,
+               model_overrides: dict | None = None, train_overrides: dict | None = None) -> dict:
     from ser_synth.data import read_corpora
     from ser_synth.recognition import EmotionRecognizer
 
+    # a variant's CRNN is kept beside the recipe's, not over it (bench/transfer_learning.py reuses that one)
+    variant = bool(model_overrides or train_overrides)
+    saved = CROSS_MODEL.with_name(CROSS_MODEL.name + "_variant") if variant else CROSS_MODEL
     recipe = RECIPES["core4"]
     train = read_corpora([RAVDESS], emotions=recipe["emotions"])
     test = read_corpora([EMODB], emotions=recipe["emotions"])
     if reuse:
-        rec = EmotionRecognizer.load(CROSS_MODEL)
+        rec = EmotionRecognizer.load(saved)
     else:
-        rec = make_recognizer("core4").fit(train)
-        rec.save(CROSS_MODEL)  # reused as the source model by bench/transfer_learning.py
+        rec = make_recognizer("core4", model_overrides=model_overrides, **(train_overrides or {})).fit(train)
+        rec.save(saved)  # reused as the source model by bench/transfer_learning.py
     rep = rec.evaluate(test)
     adapted = rec.evaluate(test, speaker_adapt=True)["uar"]
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f} (speaker-adapted {adapted:.3f})", flush=True)
     res = {**_summary(rep), "uar_speaker_adapted": adapted, "confusion": rep["confusion"], "labels": rep["labels"], "train": "RAVDESS actors 01-18 (core4 emotions)",
            "test": "EMO-DB, all 10 speakers (core4 emotions)", "speaker_disjoint": True, "goal_uar": 0.70,
-           **({"crnn": f"loaded from {CROSS_MODEL.relative_to(_common.ROOT)}, trained by an earlier run of this part"} if reuse else {})}
+           "model_overrides": model_overrides or {}, "train_overrides": train_overrides or {},
+           **({"crnn": f"loaded from {saved.relative_to(_common.ROOT)}, trained by an earlier run of this part"} if reuse else {})}
     if fusion:
         from ser_synth.recognition import ProsodicRecognizer
         from ser_synth.recognition.fusion import in_class_order
@@ -231,8 +237,8 @@ def main():
     ap.add_argument("--parts", default="cv,shipped,cross")
     ap.add_argument("--folds", type=int, default=6)
     ap.add_argument("--members", type=int, default=None, help="seeds per CV fold, scored alone and as an ensemble (default: the recipe's)")
-    ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's (cv only)")
-    ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv only)")
+    ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's (cv, cross)")
+    ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's (cv, cross)")
     ap.add_argument("--extra-train", help="comma-separated corpus specs (or 'emodb') added to every CV fold's training set")
     ap.add_argument("--first-seed", type=int, default=0, help="cv: the first member's seed (1: the members a seed-0 run lacks)")
     ap.add_argument("--only-folds", help="comma-separated 1-based folds to run (to split a long CV across runs)")
@@ -258,7 +264,7 @@ def main():
             result[p] = part_cv(args.folds, args.members, progress, only, args.model, args.train, extra, args.fusion,
                               args.save_proba, member, args.first_seed, args.tta)
         else:
-            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model, member)
+            result[p] = part_shipped() if p == "shipped" else part_cross(args.fusion, args.reuse_cross_model, member, args.model, args.train)
     _common.write(result, args.json)
 
 

@@ -2,6 +2,7 @@
 
     python bench/train_pretrained.py ravdess8 core4 [--out ser_synth/pretrained]
     python bench/train_pretrained.py ravdess8 --train '{"validation_fraction": 0}' --out DIR  # a recipe variant
+    python bench/train_pretrained.py ravdess8 --model '{"pooling": "meanmax"}' --out DIR   # another
 
 Each model trains on its recipe's data minus the held-out speakers (validation speakers for
 early stopping are drawn from the training side), is evaluated on the held-out speakers, and
@@ -22,19 +23,19 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "ser_synth" / "pretrained"
 
 
-def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None):
+def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None, model_overrides: dict | None = None):
     from ser_synth.data import holdout_split, read_corpora
 
     r = RECIPES[name]
     records = read_corpora(r["data"], emotions=r["emotions"])
     split = holdout_split(records, r["holdout"])
-    rec = make_recognizer(name, seed=seed, verbose=2, **(train_overrides or {}))
+    rec = make_recognizer(name, seed=seed, verbose=2, model_overrides=model_overrides, **(train_overrides or {}))
     t = time.time()
     rec.fit(list(split.train), classes=sorted({x.emotion for x in records}))
     return rec, split, time.time() - t
 
 
-def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None = None) -> str:
+def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None = None, model_overrides: dict | None = None) -> str:
     corpora = ", ".join(s.split(":")[0] for s in r["data"])
     n_members = len(rec.member_histories_)
     kind = "CRNN emotion recognizer" if n_members == 1 else f"mean of {n_members} CRNN emotion recognizers (seeds {rec.train_config.seed}..{rec.train_config.seed + n_members - 1})"
@@ -60,7 +61,9 @@ def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None =
     lines += [
         "- Per-speaker accuracy: " + ", ".join(f"{s} {v['accuracy']:.2f}" for s, v in rep["per_speaker"].items()) + ".",
         "", "Reproduce: `python bench/train_pretrained.py " + name
-        + (f" --train '{json.dumps(train_overrides)}' --out DIR" if train_overrides else "") + "` (figures also in `metrics.json` beside this card);",
+        + (f" --model '{json.dumps(model_overrides)}'" if model_overrides else "")
+        + (f" --train '{json.dumps(train_overrides)}'" if train_overrides else "")
+        + (" --out DIR" if train_overrides or model_overrides else "") + "` (figures also in `metrics.json` beside this card);",
         "cross-validated figures of the same recipe: `python bench/recognizer_accuracy.py`.",
         "With only a few held-out speakers these figures have a wide error bar (several points of UAR).",
         "", "## Licence",
@@ -80,26 +83,30 @@ def main():
     ap.add_argument("--out", default=str(SHIPPED))
     ap.add_argument("--train", type=json.loads, default=None, help="JSON object of TrainConfig fields overriding the recipe's "
                                                                       "(a variant: needs an --out other than the shipped folder)")
+    ap.add_argument("--model", type=json.loads, default=None, help="JSON object of ModelConfig fields overriding the recipe's "
+                                                                      "(a variant, as --train)")
     args = ap.parse_args()
-    if args.train and Path(args.out).resolve() == SHIPPED.resolve():
-        ap.error("--train trains a variant of the recipe: give an --out other than the shipped models' folder")
+    variant = bool(args.train or args.model)
+    if variant and Path(args.out).resolve() == SHIPPED.resolve():
+        ap.error("--train/--model train a variant of the recipe: give an --out other than the shipped models' folder")
 
     from ser_synth.recognition.evaluate import per_corpus_reports
     from ser_synth.recognition.metrics import plot_report, write_json
     from ser_synth.utils import atomic_write_text
 
     for name in args.names:
-        rec, split, seconds = train_recipe(name, train_overrides=args.train)
+        rec, split, seconds = train_recipe(name, train_overrides=args.train, model_overrides=args.model)
         rep = rec.evaluate(list(split.test))
         per_corpus = per_corpus_reports(rec, list(split.test))
         dest = Path(args.out) / name
         rec.save(dest)
         metrics = {"held_out": rep, "held_out_per_corpus": per_corpus, "train_seconds": seconds,
-                   "held_out_speakers": split.test_speakers, "train_overrides": args.train or {}, "environment": _common.environment()}
+                   "held_out_speakers": split.test_speakers, "train_overrides": args.train or {}, "model_overrides": args.model or {},
+                   "environment": _common.environment()}
         write_json(metrics, dest / "metrics.json")
-        atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds, args.train))
+        atomic_write_text(dest / "MODEL_CARD.md", _card(name, RECIPES[name], rep, per_corpus, rec, seconds, args.train, args.model))
         # a variant keeps its plots beside it, not over the shipped model's in out/pretrained
-        plot_report(rep, dest / "plots" if args.train else ROOT / "out" / "pretrained" / name, history=rec.history_)
+        plot_report(rep, dest / "plots" if variant else ROOT / "out" / "pretrained" / name, history=rec.history_)
         print(json.dumps({name: {k: rep[k] for k in ("uar", "wa", "macro_f1", "n")}}))
 
 
