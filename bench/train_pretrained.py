@@ -38,6 +38,8 @@ def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None, 
 def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None = None, model_overrides: dict | None = None) -> str:
     corpora = ", ".join(s.split(":")[0] for s in r["data"])
     n_members = len(rec.member_histories_)
+    # a variant's overrides, as both benches take them
+    variant = "".join(f" --{flag} '{json.dumps(o)}'" for flag, o in (("model", model_overrides), ("train", train_overrides)) if o)
     kind = "CRNN emotion recognizer" if n_members == 1 else f"mean of {n_members} CRNN emotion recognizers (seeds {rec.train_config.seed}..{rec.train_config.seed + n_members - 1})"
     lines = [
         f"# `{name}` — {r['description']}", "",
@@ -60,11 +62,9 @@ def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None =
         lines.append(f"- {corpus} held-out speakers only: UAR {sub['uar']:.3f}, WA {sub['wa']:.3f}, n = {sub['n']}.")
     lines += [
         "- Per-speaker accuracy: " + ", ".join(f"{s} {v['accuracy']:.2f}" for s, v in rep["per_speaker"].items()) + ".",
-        "", "Reproduce: `python bench/train_pretrained.py " + name
-        + (f" --model '{json.dumps(model_overrides)}'" if model_overrides else "")
-        + (f" --train '{json.dumps(train_overrides)}'" if train_overrides else "")
-        + (" --out DIR" if train_overrides or model_overrides else "") + "` (figures also in `metrics.json` beside this card);",
-        "cross-validated figures of the same recipe: `python bench/recognizer_accuracy.py`.",
+        "", f"Reproduce: `python bench/train_pretrained.py {name}{variant}{' --out DIR' if variant else ''}` "
+        "(figures also in `metrics.json` beside this card);",
+        f"cross-validated figures of the same recipe: `python bench/recognizer_accuracy.py{' --parts cv' + variant if variant else ''}`.",
         "With only a few held-out speakers these figures have a wide error bar (several points of UAR).",
         "", "## Licence",
         "RAVDESS is CC BY-NC-SA 4.0, so these weights are a derivative for **non-commercial use only**, shared alike, "
