@@ -197,7 +197,7 @@ def part_cross(fusion: bool = False, reuse: bool = False, member_options: dict =
         rec = EmotionRecognizer.load(saved)
     else:
         rec = make_recognizer("core4", model_overrides=model_overrides, **(train_overrides or {})).fit(train)
-        rec.save(saved)  # reused as the source model by bench/transfer_learning.py
+        rec.save(saved)  # the recipe's is reused as the source model by bench/transfer_learning.py
     rep = rec.evaluate(test)
     adapted = rec.evaluate(test, speaker_adapt=True)["uar"]
     print(f"RAVDESS -> EMO-DB core4: UAR {rep['uar']:.3f} (speaker-adapted {adapted:.3f})", flush=True)
