@@ -31,9 +31,8 @@ def load_runs(files: list[str]) -> tuple[list, list[dict]]:
             classes = s["classes"].tolist() if classes is None else classes
             if s["classes"].tolist() != classes:
                 raise SystemExit(f"{part}: its class order differs from the other files'")
-            folds = {int(f) for f in s["fold"]}
-            if folds & {f for f, _ in run.values()}:
-                raise SystemExit(f"{spec}: its parts overlap in folds {sorted(folds & {f for f, _ in run.values()})}")
+            if overlap := {int(f) for f in s["fold"]} & {f for f, _ in run.values()}:
+                raise SystemExit(f"{spec}: its parts overlap in folds {sorted(overlap)}")
             run.update({n: (int(f), p.mean(0)) for n, f, p in zip(s["path"].tolist(), s["fold"], s["proba"])})
         runs.append(run)
     return classes, runs

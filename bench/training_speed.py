@@ -87,12 +87,12 @@ def main():
     for mode in args.modes.split(","):
         trainer, traced = fresh_trainer(mode)
         t = time.perf_counter()
-        trainer.fit(ds, steps_per_epoch=1, epochs=1, shuffle=False, verbose=0)
+        trainer.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
         result["first_fit_s"][mode] = round(time.perf_counter() - t, 2)
         per_step, cpu_per_step = [], []
         for _ in range(max(1, args.steps // 5)):
             t, c = time.perf_counter(), time.process_time()
-            trainer.fit(ds, steps_per_epoch=5, epochs=1, shuffle=False, verbose=0)
+            trainer.fit(ds, steps_per_epoch=5, epochs=1, verbose=0)
             per_step.append((time.perf_counter() - t) / 5)
             cpu_per_step.append((time.process_time() - c) / 5)
         result["step_s"][mode] = round(float(np.median(per_step)), 4)

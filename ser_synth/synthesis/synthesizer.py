@@ -281,7 +281,7 @@ class EmotionalSynthesizer:
                 # rest sees what an uninterrupted run would
                 skip = (done - step) // per_epoch if done > step else 0
                 trainer.fit(ds.skip(skip * per_epoch) if skip else ds, steps_per_epoch=per_epoch, initial_epoch=skip, epochs=epochs,
-                            shuffle=False, verbose=self.verbose, callbacks=[backup.callback(history, first_step=step, steps_per_epoch=per_epoch)])
+                            verbose=self.verbose, callbacks=[backup.callback(history, first_step=step, steps_per_epoch=per_epoch)])
                 step += per_epoch * epochs
         backup.remove()
         return history

@@ -149,6 +149,11 @@ class AcousticTrainer(keras.Model):
         if self.discriminator is not None:
             build_optimizer(self.d_optimizer, self.discriminator.trainable_variables)
 
+    def fit(self, *args, shuffle: bool = False, **kwargs):
+        # its input is make_dataset's, which shuffles itself (seeded, resumable); Keras' own shuffle
+        # (default True) does nothing to a tf.data.Dataset but warn
+        return super().fit(*args, shuffle=shuffle, **kwargs)
+
     @property
     def metrics(self):
         return list(self.trackers.values())

@@ -100,7 +100,7 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     traced, step = [], trainer.train_step
     trainer.train_step = lambda batch: traced.append(1) or step(batch)
     keras.utils.set_random_seed(0)
-    hist = trainer.fit(make_dataset(examples, 4), steps_per_epoch=20, epochs=3, shuffle=False, verbose=0).history
+    hist = trainer.fit(make_dataset(examples, 4), steps_per_epoch=20, epochs=3, verbose=0).history
     assert len(traced) == 1  # optimizer slots exist before tracing, so tf.function traces once
     assert all(np.isfinite(v).all() for v in hist.values())
     assert hist["loss"][-1] < 0.8 * hist["loss"][0], hist["loss"]
@@ -119,6 +119,6 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     gan.compile(optimizer=make_optimizer(tc))
     gan.use_gan = True
     before = [w.numpy().copy() for w in disc.trainable_weights]
-    h2 = gan.fit(make_dataset(examples, 4), steps_per_epoch=5, epochs=1, shuffle=False, verbose=0).history
+    h2 = gan.fit(make_dataset(examples, 4), steps_per_epoch=5, epochs=1, verbose=0).history
     assert {"d_loss", "adversarial", "feature_matching"} <= set(h2) and all(np.isfinite(v).all() for v in h2.values())
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(before, disc.trainable_weights))
