@@ -172,14 +172,31 @@ def crnn_rooms_note(name: str) -> list[str]:
     if not rooms:
         return []
     before = json.loads((RESULTS / f"{RESULT_FILE[name]}_crnn_no_rooms.json").read_text())["models"]
-    rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", "robustness.json")]
+    # the run after them had the CRNN of then, with attention pooling (ATTENTION_POOLING)
+    rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", f"robustness_{ATTENTION_POOLING}.json")]
     cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
     mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
     return [f"- The CRNN's room copies, {rooms}: before them the fusion "
             f"scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
             f"(`bench/results/{RESULT_FILE[name]}_crnn_no_rooms.json`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
             f"0.3 s {cell('reverb_rt60_0.3s')}, mean over the robustness bench's {len(rob[1])} conditions {mean} "
-            "(`bench/results/robustness_crnn_no_rooms.json` -> `robustness.json`)."]
+            f"(`bench/results/robustness_crnn_no_rooms.json` -> `robustness_{ATTENTION_POOLING}.json`)."]
+
+
+# the runs of the CRNNs shipped with attention pooling, up to commit fed7548, kept as bench/results/<run>_attention_pooling.json
+ATTENTION_POOLING = "attention_pooling"
+
+
+def crnn_pooling_note(name: str) -> list[str]:
+    """The card's line on the CRNN's mean + max pooling (a recipe with ``pooling="meanmax"``): this split's fusion with the
+    attention-pooling CRNN shipped before it."""
+    if RECIPES[name]["model"].get("pooling") != "meanmax":
+        return []
+    file = f"{RESULT_FILE[name]}_{ATTENTION_POOLING}.json"
+    before = json.loads((RESULTS / file).read_text())["models"]
+    return [f"- The CRNN's mean + max pooling over time: with the attention-pooling CRNN shipped before it (up to commit fed7548) the "
+            f"fusion scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
+            f"(`bench/results/{file}`)."]
 
 
 def earlier_head_cross_note() -> str:
@@ -188,7 +205,10 @@ def earlier_head_cross_note() -> str:
     same, before = (json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("logistic_same_crnn", "logistic"))
     earlier = json.loads((RESULTS / "cross_fusion.json").read_text())["cross"]
     no_rooms = json.loads((RESULTS / "shipped_and_cross_no_validation.json").read_text())["cross"]
-    return (f"Before the CRNN's room copies the recipe gave the CRNN {no_rooms['uar']:.3f} and the fusion {no_rooms['fusion_uar']:.3f} "
+    attention = json.loads((RESULTS / "shipped_and_cross_core4_rooms.json").read_text())["cross"]
+    return (f"With attention pooling rather than mean + max (up to commit fed7548) the recipe gave the CRNN {attention['uar']:.3f} and the "
+            f"fusion {attention['fusion_uar']:.3f} (`bench/results/shipped_and_cross_core4_rooms.json`). "
+            f"Before the CRNN's room copies the recipe gave the CRNN {no_rooms['uar']:.3f} and the fusion {no_rooms['fusion_uar']:.3f} "
             "(`bench/results/shipped_and_cross_no_validation.json`). "
             f"The recipe's earlier run, with 2 validation actors for early stopping (`bench/results/cross_fusion.json`), gave the CRNN "
             f"{earlier['uar']:.3f} and the fusion {earlier['fusion_uar']:.3f}; with the member's earlier head (logistic regression) and that "
@@ -229,6 +249,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
         f"Reproduce: `python bench/fusion.py --recipe {name}`.",
         copies_note(name),
         *crnn_rooms_note(name),
+        *crnn_pooling_note(name),
     ]
     summary = None
     if cv:
@@ -259,7 +280,9 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
     lines += ["", "## Robustness",
               "Under noise, another recording level, a telephone channel or reverberation, every member loses accuracy; "
               "the figures per condition, for the fusion and each member, are in `bench/results/robustness.json` (`python "
-              "bench/robustness.py`; the same run with the CRNN shipped before it was trained without validation actors is `bench/results/robustness_validation_actors.json`). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
+              "bench/robustness.py`; the same run with the CRNN shipped before its mean + max pooling is "
+              f"`bench/results/robustness_{ATTENTION_POOLING}.json`, and before it was trained without validation actors "
+              "`bench/results/robustness_validation_actors.json`). The earlier member (the recording's own level, no noisy copies) fell to chance with white "
               "noise at 20 dB SNR or 30 dB below the recording's level, and took the fusion below the CRNN alone "
               "(`bench/results/robustness_before.json`). Up to the silence trim's noise-only-edge rule (`ser_synth.audio.trim`), "
               "a recording with steady background noise kept its noisy lead-in and tail; that run, with this member as fitted then, "
