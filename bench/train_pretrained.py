@@ -35,6 +35,9 @@ def train_recipe(name: str, seed: int = 0, train_overrides: dict | None = None, 
     return rec, split, time.time() - t
 
 
+POOLING = {"attention": "attention pooling", "meanmax": "mean + max pooling"}
+
+
 def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None = None, model_overrides: dict | None = None) -> str:
     corpora = ", ".join(s.split(":")[0] for s in r["data"])
     n_members = len(rec.member_histories_)
@@ -43,7 +46,8 @@ def _card(name, r, rep, per_corpus, rec, seconds, train_overrides: dict | None =
     kind = "CRNN emotion recognizer" if n_members == 1 else f"mean of {n_members} CRNN emotion recognizers (seeds {rec.train_config.seed}..{rec.train_config.seed + n_members - 1})"
     lines = [
         f"# `{name}` — {r['description']}", "",
-        f"{kind[0].upper() + kind[1:]} ({rec.model_.count_params():,} parameters), input: mono float32 waveform at "
+        f"{kind[0].upper() + kind[1:]} ({rec.model_.count_params():,} parameters; {POOLING[rec.model_config.pooling]} over time), "
+        "input: mono float32 waveform at "
         f"{rec.audio_config.sample_rate} Hz; log-mel front-end inside the model.", "",
         "## Training data and split",
         f"- Corpora: {corpora} (from `../shared/data`: RAVDESS actors 01-18 at 16 kHz; EMO-DB where listed).",
