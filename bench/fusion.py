@@ -31,6 +31,8 @@ from recipes import PROSODIC_MEMBER, RECIPES, room_copies
 PRETRAINED = _common.ROOT / "ser_synth" / "pretrained"
 RESULTS = _common.ROOT / "bench" / "results"
 RESULT_FILE = {"ravdess8": "fusion", "core4": "fusion_core4"}  # bench/results/<file>.json
+# the runs of the CRNNs shipped with attention pooling, up to commit fed7548, kept as bench/results/<run>_attention_pooling.json
+ATTENTION_POOLING = "attention_pooling"
 
 
 def main():
@@ -172,7 +174,7 @@ def crnn_rooms_note(name: str) -> list[str]:
     if not rooms:
         return []
     before = json.loads((RESULTS / f"{RESULT_FILE[name]}_crnn_no_rooms.json").read_text())["models"]
-    # the run after them had the CRNN of then, with attention pooling (ATTENTION_POOLING)
+    # the run after them had the attention-pooling CRNN of then
     rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", f"robustness_{ATTENTION_POOLING}.json")]
     cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
     mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
@@ -181,10 +183,6 @@ def crnn_rooms_note(name: str) -> list[str]:
             f"(`bench/results/{RESULT_FILE[name]}_crnn_no_rooms.json`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
             f"0.3 s {cell('reverb_rt60_0.3s')}, mean over the robustness bench's {len(rob[1])} conditions {mean} "
             f"(`bench/results/robustness_crnn_no_rooms.json` -> `robustness_{ATTENTION_POOLING}.json`)."]
-
-
-# the runs of the CRNNs shipped with attention pooling, up to commit fed7548, kept as bench/results/<run>_attention_pooling.json
-ATTENTION_POOLING = "attention_pooling"
 
 
 def crnn_pooling_note(name: str) -> list[str]:
