@@ -31,8 +31,15 @@ from recipes import PROSODIC_MEMBER, RECIPES, room_copies
 PRETRAINED = _common.ROOT / "ser_synth" / "pretrained"
 RESULTS = _common.ROOT / "bench" / "results"
 RESULT_FILE = {"ravdess8": "fusion", "core4": "fusion_core4"}  # bench/results/<file>.json
-# the runs of the CRNNs shipped with attention pooling, up to commit fed7548, kept as bench/results/<run>_attention_pooling.json
-ATTENTION_POOLING = "attention_pooling"
+# the runs of the CRNNs shipped with attention pooling, up to commit ATTENTION_UNTIL, kept as bench/results/<run>_attention_pooling.json
+ATTENTION_POOLING, ATTENTION_UNTIL = "attention_pooling", "fed7548"
+
+
+def earlier_fusion(name: str, suffix: str) -> tuple[dict, str]:
+    """A kept run of this bench for recipe ``name``, ``bench/results/<fusion|fusion_core4>_<suffix>.json``: its
+    ``models`` and its file name."""
+    file = f"{RESULT_FILE[name]}_{suffix}.json"
+    return json.loads((RESULTS / file).read_text())["models"], file
 
 
 def main():
@@ -156,8 +163,8 @@ def copies_note(name: str) -> str:
     lines = []
     for what, before, after, suffix, tests in steps:
         move = lambda t: f"{cv[before][t]['mean']:.3f} -> {cv[after][t]['mean']:.3f}"  # noqa: E731
-        file = f"{RESULT_FILE[name]}_{suffix}.json"
-        without = json.loads((RESULTS / file).read_text())["models"]["fused_log_mean"]["uar"]
+        models, file = earlier_fusion(name, suffix)
+        without = models["fused_log_mean"]["uar"]
         lines.append(f"- The member's {what}: chosen by a rule fixed first, in the cross-validation of the member alone on RAVDESS "
                      f"01-18 (clean {move('clean')}, " + ", ".join(f"{label} {move(t)}" for t, label in tests)
                      + f"; `python bench/prosodic_robustness.py`). On these held-out speakers the fusion before this change scored {without:.3f} "
@@ -173,14 +180,14 @@ def crnn_rooms_note(name: str) -> list[str]:
     rooms = room_copies(AugmentConfig.from_dict(RECIPES[name]["train"].get("augment", {})))
     if not rooms:
         return []
-    before = json.loads((RESULTS / f"{RESULT_FILE[name]}_crnn_no_rooms.json").read_text())["models"]
+    before, file = earlier_fusion(name, "crnn_no_rooms")
     # the run after them had the attention-pooling CRNN of then
     rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", f"robustness_{ATTENTION_POOLING}.json")]
     cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
     mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
     return [f"- The CRNN's room copies, {rooms}: before them the fusion "
             f"scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
-            f"(`bench/results/{RESULT_FILE[name]}_crnn_no_rooms.json`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
+            f"(`bench/results/{file}`); the fusion in a room with RT60 0.8 s {cell('reverb_rt60_0.8s')}, "
             f"0.3 s {cell('reverb_rt60_0.3s')}, mean over the robustness bench's {len(rob[1])} conditions {mean} "
             f"(`bench/results/robustness_crnn_no_rooms.json` -> `robustness_{ATTENTION_POOLING}.json`)."]
 
@@ -190,9 +197,8 @@ def crnn_pooling_note(name: str) -> list[str]:
     attention-pooling CRNN shipped before it."""
     if RECIPES[name]["model"].get("pooling") != "meanmax":
         return []
-    file = f"{RESULT_FILE[name]}_{ATTENTION_POOLING}.json"
-    before = json.loads((RESULTS / file).read_text())["models"]
-    return [f"- The CRNN's mean + max pooling over time: with the attention-pooling CRNN shipped before it (up to commit fed7548) the "
+    before, file = earlier_fusion(name, ATTENTION_POOLING)
+    return [f"- The CRNN's mean + max pooling over time: with the attention-pooling CRNN shipped before it (up to commit {ATTENTION_UNTIL}) the "
             f"fusion scored {before['fused_log_mean']['uar']:.3f} on these held-out speakers and the CRNN {before['crnn']['uar']:.3f} "
             f"(`bench/results/{file}`)."]
 
@@ -204,7 +210,7 @@ def earlier_head_cross_note() -> str:
     earlier = json.loads((RESULTS / "cross_fusion.json").read_text())["cross"]
     no_rooms = json.loads((RESULTS / "shipped_and_cross_no_validation.json").read_text())["cross"]
     attention = json.loads((RESULTS / "shipped_and_cross_core4_rooms.json").read_text())["cross"]
-    return (f"With attention pooling rather than mean + max (up to commit fed7548) the recipe gave the CRNN {attention['uar']:.3f} and the "
+    return (f"With attention pooling rather than mean + max (up to commit {ATTENTION_UNTIL}) the recipe gave the CRNN {attention['uar']:.3f} and the "
             f"fusion {attention['fusion_uar']:.3f} (`bench/results/shipped_and_cross_core4_rooms.json`). "
             f"Before the CRNN's room copies the recipe gave the CRNN {no_rooms['uar']:.3f} and the fusion {no_rooms['fusion_uar']:.3f} "
             "(`bench/results/shipped_and_cross_no_validation.json`). "
