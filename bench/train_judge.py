@@ -44,7 +44,7 @@ def main():
 
     side, unseen = judge_speech()
     # the shipped judges read the recording's own level (they predate normalize_level, and every
-    # critique figure in the README is theirs), so a re-run reproduces them with it off
+    # critique figure in docs/RESULTS.md is theirs), so a re-run reproduces them with it off
     helper = ProsodicRecognizer(normalize_level=False, verbose=1)
 
     def both(recs):

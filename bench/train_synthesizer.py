@@ -94,7 +94,7 @@ def ship(out: Path, source: str, quality: str | None, critique: str | None) -> N
         "profiles) and RAVDESS actors 01-16 (real acted speech; 17 and 18 never seen).",
         f"- Stages (`bench/train_synthesizer.py`): reconstruction warm-up {BASE['steps']} steps, then {BRANCH['steps']} steps "
         + (f"with the conditional discriminator (gan_weight {GAN['gan_weight']})" if source not in ("lstm", "pitch") else
-           "more of reconstruction only (the GAN branch of the same base scored worse: see the README's ablation)")
+           "more of reconstruction only (the GAN branch of the same base scored worse: see the ablation in docs/RESULTS.md)")
         + (f", then {tc.steps} steps with a pitch head added (F0 + voicing from YIN targets; its harmonics are laid over "
            "the linear magnitude before Griffin-Lim)" if source == "pitch" else "")
         + (f", then {tc.steps} steps with the frozen `{CRITIC_MODEL}` critic (critic_weight {tc.critic_weight})" if tc.critic_weight else "")

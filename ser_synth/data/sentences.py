@@ -55,7 +55,7 @@ HOURS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
 
 # Short things people type (greetings, answers, calls): a model trained on sentences alone
 # squeezes a one-word text into a few frames. These teach it their own words, not new ones
-# (README, "Short texts"). Kept free of the words in bench/synthesis_quality.py's unseen
+# (docs/RESULTS.md, "Short texts"). Kept free of the words in bench/synthesis_quality.py's unseen
 # short texts ("Hey.", "Sure.", "Maybe." ...).
 _PHRASE_TEMPLATES = [
     "Hello.", "Hi.", "Hi, {name}.", "Yes.", "No.", "Okay.", "Thanks.", "Thank you.", "Good morning.", "Good night.",
