@@ -35,11 +35,16 @@ RESULT_FILE = {"ravdess8": "fusion", "core4": "fusion_core4"}  # bench/results/<
 ATTENTION_POOLING, ATTENTION_UNTIL = "attention_pooling", "fed7548"
 
 
+def kept(file: str) -> dict:
+    """A run kept in ``bench/results``: the JSON of ``bench/results/<file>``."""
+    return json.loads((RESULTS / file).read_text())
+
+
 def earlier_fusion(name: str, suffix: str) -> tuple[dict, str]:
     """A kept run of this bench for recipe ``name``, ``bench/results/<fusion|fusion_core4>_<suffix>.json``: its
     ``models`` and its file name."""
     file = f"{RESULT_FILE[name]}_{suffix}.json"
-    return json.loads((RESULTS / file).read_text())["models"], file
+    return kept(file)["models"], file
 
 
 def main():
@@ -151,7 +156,7 @@ EARLIEST_MEMBER_CV = ("cv_fusion_partial.json", "cv_fusion_folds4-6.json")
 def copies_note(name: str) -> str:
     """The card's lines on the member's narrow-channel and room copies: the CV that chose each and
     this split's figure without it, all from the runs kept in ``bench/results``."""
-    cv = json.loads((RESULTS / "prosodic_robustness.json").read_text())["uar"]
+    cv = kept("prosodic_robustness.json")["uar"]
     steps = [("narrow-channel copies", "normalize_level+noise_augment", "normalize_level+noise_augment+channel_augment", "no_channel",
               [("telephone", "telephone"), ("mp3_low_rate", "low-rate MP3")]),
              ("room copies", "normalize_level+noise_augment+channel_augment", "normalize_level+noise_augment+channel_augment+reverb_augment",
@@ -182,7 +187,7 @@ def crnn_rooms_note(name: str) -> list[str]:
         return []
     before, file = earlier_fusion(name, "crnn_no_rooms")
     # the run after them had the attention-pooling CRNN of then
-    rob = [json.loads((RESULTS / f).read_text())["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", f"robustness_{ATTENTION_POOLING}.json")]
+    rob = [kept(f)["recipes"][name]["uar"] for f in ("robustness_crnn_no_rooms.json", f"robustness_{ATTENTION_POOLING}.json")]
     cell = lambda cond: " -> ".join(f"{r[cond]['fused']:.3f}" for r in rob)  # noqa: E731
     mean = " -> ".join(f"{np.mean([c['fused'] for c in r.values()]):.3f}" for r in rob)
     return [f"- The CRNN's room copies, {rooms}: before them the fusion "
@@ -206,10 +211,10 @@ def crnn_pooling_note(name: str) -> list[str]:
 def earlier_head_cross_note() -> str:
     """The card's words on the member's logistic-regression head across corpora: fused with the CRNN of the
     recipe's earlier run (with validation actors; loaded again), and in the run before, which trained its own CRNN."""
-    same, before = (json.loads((RESULTS / f"cross_fusion_{s}.json").read_text())["cross"] for s in ("logistic_same_crnn", "logistic"))
-    earlier = json.loads((RESULTS / "cross_fusion.json").read_text())["cross"]
-    no_rooms = json.loads((RESULTS / "shipped_and_cross_no_validation.json").read_text())["cross"]
-    attention = json.loads((RESULTS / "shipped_and_cross_core4_rooms.json").read_text())["cross"]
+    same, before = (kept(f"cross_fusion_{s}.json")["cross"] for s in ("logistic_same_crnn", "logistic"))
+    earlier = kept("cross_fusion.json")["cross"]
+    no_rooms = kept("shipped_and_cross_no_validation.json")["cross"]
+    attention = kept("shipped_and_cross_core4_rooms.json")["cross"]
     return (f"With attention pooling rather than mean + max (up to commit {ATTENTION_UNTIL}) the recipe gave the CRNN {attention['uar']:.3f} and the "
             f"fusion {attention['fusion_uar']:.3f} (`bench/results/shipped_and_cross_core4_rooms.json`). "
             f"Before the CRNN's room copies the recipe gave the CRNN {no_rooms['uar']:.3f} and the fusion {no_rooms['fusion_uar']:.3f} "
@@ -258,7 +263,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
     summary = None
     if cv:
         summary = cv_summary(cv)
-        before = cv_summary(merge_cv([json.loads((RESULTS / f).read_text())["cv"] for f in EARLIEST_MEMBER_CV]))
+        before = cv_summary(merge_cv([kept(f)["cv"] for f in EARLIEST_MEMBER_CV]))
         actors = "; ".join(" ".join(s[-2:] for s in f["test_speakers"]) for f in cv["folds"])
         per_fold = " / ".join(f"{f['fusion_uar']:.3f}" for f in cv["folds"])
         crnn = "one CRNN" if summary["crnn_members"] == 1 else f"an ensemble of {summary['crnn_members']} CRNN seeds, as shipped,"
@@ -271,7 +276,7 @@ def ship(prosodic, result: dict, cv: dict | None, cross: dict | None = None) -> 
                      f"{before['fusion_uar_sd']:.3f}, its CRNN {before['crnn_uar_mean']:.3f} (" + ", ".join(
                          f"`bench/results/{f}`" for f in EARLIEST_MEMBER_CV) + "; CPU training is not bit-reproducible across runs).")
     if cross:
-        helps, earliest = cross["fusion_uar"] > cross["uar"], json.loads((RESULTS / "cross_fusion_before.json").read_text())["cross"]
+        helps, earliest = cross["fusion_uar"] > cross["uar"], kept("cross_fusion_before.json")["cross"]
         lines += ["", "## Another corpus",
                   "With the `core4` recipe and a prosodic classifier like this member both trained on RAVDESS alone and tested "
                   f"on EMO-DB (another corpus, language and set of speakers; n = {cross['n']}), the prosodic classifier scores UAR "
