@@ -37,7 +37,7 @@ HELD_OUT = ["emodb/03", "emodb/08"]  # also held out of the shipped core4 model'
 EMOTIONS = ("neutral", "happy", "sad", "angry")
 VOICES = ("espeak/m1", "espeak/f1", "espeak/m3", "espeak/f3")
 CRITIC, JUDGE, VOCODER_JUDGE = "ravdess8", "judge4", "judge4v"
-FULL = {"corpus_sentences": 40, "recognizer_epochs": 25, "synth_steps": 300, "finetune_steps": 80, "critique_n": 8, "quality_n": 4}
+FULL = {"corpus_sentences": 40, "recognizer_epochs": 25, "synth_steps": 240, "finetune_steps": 64, "critique_n": 8, "quality_n": 4}
 QUICK = {"critique_n": 4, "quality_n": 2}
 SYNTH_MODEL = {"encoder_dim": 64, "duration_channels": 64, "decoder_units": 64, "postnet_channels": 64,
                "linear_channels": 64, "emotion_dim": 16, "speaker_dim": 16, "emotions": EMOTIONS}

@@ -42,6 +42,17 @@ def vocoder_magnitude(out: dict, config: AudioConfig) -> tf.Tensor:
     return mag * tf.sequence_mask(out["frame_lengths"], tf.shape(mag)[1], dtype=mag.dtype)[:, :, None]
 
 
+def vocoder_log_mel(out: dict, config: AudioConfig) -> tf.Tensor:
+    """Log-mel ``[B, T, n_mels]`` (front-end units) of :func:`vocoder_magnitude`: what the
+    recognizer front-end would read from the rendered waveform before Griffin-Lim's phase
+    errors, and differentiable in the linear, F0 and voicing heads (``mel_post`` itself is
+    never rendered)."""
+    from ser_synth.audio.frontend import mel_filterbank
+
+    mel = tf.tensordot(tf.square(vocoder_magnitude(out, config)), tf.constant(mel_filterbank(config)), axes=1)
+    return tf.math.log(tf.maximum(mel, config.log_floor))
+
+
 def render_waveform(out: dict, config: AudioConfig, n_iter) -> tuple[tf.Tensor, tf.Tensor]:
     """Acoustic-model outputs -> (waveform float32 ``[B, samples]``, lengths int32 ``[B]``).
 

@@ -108,6 +108,11 @@ class SynthTrainConfig(DictConfig):
         hears it (gain, spectral tilt, a noise floor, SpecAugment masks), so the loss is an
         expectation over them: a generator then has to change what survives them rather than
         fine detail only this critic reads (0: the critic hears the log-mel as generated).
+    critic_input : {"mel", "vocoder"}
+        What the critic hears: the generated log-mel (``mel_post``), or the log-mel of the
+        magnitude the vocoder renders (linear head with the harmonic comb of the predicted
+        F0; :func:`ser_synth.synthesis.acoustic.vocoder_log_mel`), so the critic's gradient
+        reaches the heads the waveform is made from.
     seed : int
     """
 
@@ -126,6 +131,7 @@ class SynthTrainConfig(DictConfig):
     critic_weight: float = 0.0
     critic_ramp_steps: int = 0
     critic_augment: float = 0.0
+    critic_input: str = "mel"
     seed: int = 0
 
     def __post_init__(self):
@@ -136,3 +142,5 @@ class SynthTrainConfig(DictConfig):
         check_fields(self, ("gan_warmup_steps", "critic_ramp_steps"), "int >= 0")
         if not 0 <= self.critic_augment <= 1:
             raise ConfigError(f"SynthTrainConfig.critic_augment must be in [0, 1], got {self.critic_augment!r}")
+        if self.critic_input not in ("mel", "vocoder"):
+            raise ConfigError(f"SynthTrainConfig.critic_input must be 'mel' or 'vocoder', got {self.critic_input!r}")

@@ -16,7 +16,7 @@ from ser_synth.audio.frontend import LINEAR_FLOOR
 from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
-from ser_synth.synthesis.acoustic import AcousticModel
+from ser_synth.synthesis.acoustic import AcousticModel, vocoder_log_mel
 from ser_synth.optim import build_optimizer, warmup_cosine
 
 
@@ -206,7 +206,8 @@ class AcousticTrainer(keras.Model):
                 loss = loss + tc.gan_weight * (adv + tc.feature_matching_weight * fm)
                 parts.update(d_loss=d_loss, adversarial=adv, feature_matching=fm)
             if self.critic is not None:
-                ce, acc = self.critic_loss(out["mel_post"], batch["emotion"])
+                heard = out["mel_post"] if self.train_config.critic_input == "mel" else vocoder_log_mel(out, self.generator.audio_config)
+                ce, acc = self.critic_loss(heard, batch["emotion"])
                 ramp = tf.cast(self.optimizer.iterations + 1, tf.float32) / float(max(1, self.train_config.critic_ramp_steps))
                 loss = loss + self.train_config.critic_weight * tf.minimum(1.0, ramp) * ce
                 parts.update(critic_ce=ce, critic_acc=acc)

@@ -153,6 +153,20 @@ def test_critique_a_synthesizer(critic, tmp_path):
     # ... and through the random channel (critic_augment)
     syn.fine_tune(recs, train_config={"steps": 2, "batch_size": 4, "critic_weight": 0.5, "critic_augment": 1.0}, critic=critic)
     assert np.isfinite(syn.history_["critic_ce"]).all()
+    # ... and hearing the rendered magnitude (critic_input="vocoder"): then, unlike from
+    # mel_post, the critic's gradient reaches the linear and pitch heads the waveform comes from
+    from ser_synth.synthesis.acoustic import vocoder_log_mel
+
+    heads = [v for name in ("linear_out", "f0_out") for v in syn.model_.get_layer(name).trainable_variables]
+    for heard, reaches in (("mel_post", False), ("vocoder", True)):
+        with tf.GradientTape() as tape:
+            out = syn.model_(inputs, training=False)
+            ce, _ = trainer.critic_loss(out["mel_post"] if heard == "mel_post" else vocoder_log_mel(out, syn.audio_config),
+                                        inputs["emotion"])
+        grads = tape.gradient(ce, heads)
+        assert all((g is not None and float(tf.reduce_max(tf.abs(g))) > 0) == reaches for g in grads), heard
+    syn.fine_tune(recs, train_config={"steps": 2, "batch_size": 4, "critic_weight": 0.5, "critic_input": "vocoder"}, critic=critic)
+    assert np.isfinite(syn.history_["critic_ce"]).all()
 
     # the rule-based baseline is critiqued the same way
     from ser_synth.synthesis import RuleBasedSynthesizer

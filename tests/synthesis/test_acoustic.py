@@ -72,6 +72,24 @@ def test_config_validation(bad, match):
         AcousticConfig(**bad)
     with pytest.raises(ConfigError, match="steps"):
         SynthTrainConfig(steps=0)
+    with pytest.raises(ConfigError, match="critic_input must be 'mel' or 'vocoder', got 'wave'"):
+        SynthTrainConfig(critic_input="wave")
+
+
+def test_vocoder_log_mel_is_what_the_front_end_reads(tiny_audio_config):
+    """Handed a waveform's own magnitude, the critic's 'vocoder' input is the front-end's log-mel
+    of that waveform, frame for frame, and floor-valued past each item's frames."""
+    from ser_synth.audio.frontend import LinearSpectrogram, LogMelSpectrogram
+    from ser_synth.synthesis.acoustic import vocoder_log_mel
+
+    wave = tf.constant(np.random.default_rng(0).normal(0, 0.1, (2, 4000)).astype(np.float32))
+    mag = LinearSpectrogram(tiny_audio_config)(wave)
+    lengths = tf.constant([int(mag.shape[1]), 20])
+    got = vocoder_log_mel({"linear": tf.math.log(mag), "frame_lengths": lengths}, tiny_audio_config).numpy()
+    want = LogMelSpectrogram(tiny_audio_config)(wave).numpy()
+    np.testing.assert_allclose(got[0], want[0], atol=1e-3)
+    np.testing.assert_allclose(got[1, :20], want[1, :20], atol=1e-3)
+    assert np.allclose(got[1, 20:], np.log(tiny_audio_config.log_floor))
 
 
 @pytest.mark.slow
