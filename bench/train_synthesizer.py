@@ -144,7 +144,6 @@ def main():
                     help="critic: SynthTrainConfig.critic_augment (the critic hears the log-mel through a random channel)")
     ap.add_argument("--critic-input", choices=["mel", "vocoder"], default="mel",
                     help="critic: SynthTrainConfig.critic_input (vocoder: the critic hears the magnitude the waveform is rendered from)")
-    ap.add_argument("--seed", type=int, default=2, help="critic: SynthTrainConfig.seed (batch order, dropout)")
     ap.add_argument("--no-pitch-head", action="store_true",
                     help="pitch: the control, the same fine-tuning without adding a pitch head")
     args = ap.parse_args()
@@ -169,7 +168,7 @@ def main():
         syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
         gan = {k: getattr(syn.train_config, k) for k in GAN}
         syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "critic_augment": args.critic_augment,
-                                                          "critic_input": args.critic_input, "seed": args.seed},
+                                                          "critic_input": args.critic_input, "seed": 2},
                       critic=EmotionCritic(CRITIC_MODEL),
                       out_dir=out / name)
     elif args.stage == "pitch":
