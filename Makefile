@@ -72,6 +72,7 @@ bench: install
 	$(PY) bench/synth_feature_gap.py --model synthesizer --model rule-based --json out/bench/synth_feature_gap.json
 	$(PY) bench/f0_contour_probe.py --json out/bench/f0_contour_probe.json
 	$(PY) bench/timbre_probe.py --json out/bench/timbre_probe.json
+	$(PY) bench/period_confusion_probe.py --json out/bench/period_confusion_probe.json
 	$(PY) -m ser_synth.cli critique --n 12 --json out/bench/critique.json --plots out/bench/critique
 	$(PY) -m ser_synth.cli critique --synthesizer rule-based --n 24 --json out/bench/critique_rule_calibrated.json
 

@@ -16,6 +16,7 @@ Continuing the shipped synthesizer (``cp -r ser_synth/pretrained/synthesizer out
     python bench/train_synthesizer.py critic --from pitch --name critic_plain                    # critic-in-the-loop
     python bench/train_synthesizer.py critic --from pitch --critic-augment 1 --name critic_channel  # critic through a random channel
     python bench/train_synthesizer.py critic --from ft_prosody_only --profiles calibrated_prosody --name critic_prosody_only
+    python bench/train_synthesizer.py critic --from pitch --critic-input vocoder --periodicity-weight 2 --name critic_vocoder_periodic
 
 Data: the embedded espeak-ng corpus (text coverage) plus RAVDESS actors 01-16 (real emotional
 speech, the actors as speakers; 17 and 18 stay unseen, as in the recognizers' recipes). The
@@ -144,6 +145,10 @@ def main():
                     help="critic: SynthTrainConfig.critic_augment (the critic hears the log-mel through a random channel)")
     ap.add_argument("--critic-input", choices=["mel", "vocoder"], default="mel",
                     help="critic: SynthTrainConfig.critic_input (vocoder: the critic hears the magnitude the waveform is rendered from)")
+    ap.add_argument("--critic-weight", type=float, default=CRITIC["critic_weight"],
+                    help="critic: SynthTrainConfig.critic_weight (default %(default)s)")
+    ap.add_argument("--periodicity-weight", type=float, default=0.0,
+                    help="critic: SynthTrainConfig.periodicity_weight (keeps the rendered magnitude periodic at the pitch head's F0)")
     ap.add_argument("--no-pitch-head", action="store_true",
                     help="pitch: the control, the same fine-tuning without adding a pitch head")
     args = ap.parse_args()
@@ -167,8 +172,9 @@ def main():
 
         syn = EmotionalSynthesizer.load(out / args.source, verbose=2)
         gan = {k: getattr(syn.train_config, k) for k in GAN}
-        syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "critic_augment": args.critic_augment,
-                                                          "critic_input": args.critic_input, "seed": 2},
+        syn.fine_tune(records, train_config={**BRANCH, **gan, **CRITIC, "critic_weight": args.critic_weight, "critic_augment": args.critic_augment,
+                                                          "critic_input": args.critic_input,
+                                                          "periodicity_weight": args.periodicity_weight, "seed": 2},
                       critic=EmotionCritic(CRITIC_MODEL),
                       out_dir=out / name)
     elif args.stage == "pitch":

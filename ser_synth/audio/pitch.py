@@ -136,6 +136,41 @@ def harmonic_magnitude(envelope, f0, voicing, *, config: AudioConfig, aperiodic_
     return tf.convert_to_tensor(envelope, tf.float32) * tf.sqrt(power)
 
 
+def period_confusion(power, f0, *, config: AudioConfig, fmax: float = FMAX, ratio: float = 0.8) -> tf.Tensor:
+    """How much more periodic a frame is at some shorter period than at ``1 / f0`` (TF ops).
+
+    A YIN-style tracker takes the shortest strongly periodic lag, so a spectrum whose fine
+    structure repeats faster than the harmonics of ``f0`` (a ripple every few hundred Hz) is
+    heard at that faster pitch. Per frame: the largest normalised autocorrelation (the inverse
+    FFT of ``power``) over lags from ``sample_rate / fmax`` to ``ratio / f0`` seconds, minus
+    the one at ``1 / f0`` (linearly interpolated; lags past ``n_fft / 2`` are clipped there).
+    Positive: the frame would be tracked too high. Differentiable in ``power``.
+
+    Parameters
+    ----------
+    power : float ``[..., n_bins]``
+        STFT power (squared :class:`LinearSpectrogram` magnitude).
+    f0 : float ``[...]``
+        Hz.
+
+    Returns
+    -------
+    tf.Tensor float32 ``[...]`` in [-2, 2]; -1 - r(1 / f0) where no lag is in range.
+    """
+    config = AudioConfig.from_dict(config)
+    half = config.n_fft // 2
+    acf = tf.signal.irfft(tf.complex(tf.convert_to_tensor(power, tf.float32), 0.0))[..., :half + 1]
+    r = acf / tf.maximum(acf[..., :1], 1e-12)
+    lag0 = tf.clip_by_value(config.sample_rate / tf.maximum(tf.convert_to_tensor(f0, tf.float32), 1.0), 1.0, float(half))
+    lo = tf.minimum(tf.floor(lag0), float(half - 1))
+    lo_i = tf.cast(lo, tf.int32)[..., None]
+    at = tf.gather(r, lo_i, batch_dims=len(r.shape) - 1)[..., 0] * (1 - (lag0 - lo)) \
+        + tf.gather(r, lo_i + 1, batch_dims=len(r.shape) - 1)[..., 0] * (lag0 - lo)
+    lags = tf.range(half + 1, dtype=tf.float32)
+    short = (lags >= config.sample_rate / fmax) & (lags <= ratio * lag0[..., None])
+    return tf.reduce_max(tf.where(short, r, -1.0), -1) - at
+
+
 def excitation_spectrum(f0, voicing, *, config: AudioConfig, seed: int = 0) -> tf.Tensor:
     """STFT ``[batch, frames, n_bins]`` (complex64) of a source signal: a pulse train at ``f0``
     where ``voicing >= 0.5``, white noise elsewhere.

@@ -113,6 +113,13 @@ class SynthTrainConfig(DictConfig):
         magnitude the vocoder renders (linear head with the harmonic comb of the predicted
         F0; :func:`ser_synth.synthesis.acoustic.vocoder_log_mel`), so the critic's gradient
         reaches the heads the waveform is made from.
+    periodicity_weight : float
+        Weight of a hinge that keeps the rendered magnitude periodic at the pitch head's F0:
+        per voiced frame, how much more periodic it is at a shorter period
+        (:func:`ser_synth.audio.pitch.period_confusion`) beyond what the recording's own
+        magnitude shows at its F0. Without it a critic that hears the vocoder (``"vocoder"``)
+        learns a spectral ripple that a pitch tracker hears as a far higher voice. Needs a
+        pitch head; 0 disables it.
     seed : int
     """
 
@@ -132,13 +139,14 @@ class SynthTrainConfig(DictConfig):
     critic_ramp_steps: int = 0
     critic_augment: float = 0.0
     critic_input: str = "mel"
+    periodicity_weight: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
         check_fields(self, ("steps", "batch_size"), "positive int")
         check_fields(self, ("learning_rate", "discriminator_learning_rate", "max_seconds"), "> 0")
         check_fields(self, ("duration_weight", "prior_weight", "linear_weight", "f0_weight", "gan_weight", "feature_matching_weight",
-                            "critic_weight"), ">= 0")
+                            "critic_weight", "periodicity_weight"), ">= 0")
         check_fields(self, ("gan_warmup_steps", "critic_ramp_steps"), "int >= 0")
         if not 0 <= self.critic_augment <= 1:
             raise ConfigError(f"SynthTrainConfig.critic_augment must be in [0, 1], got {self.critic_augment!r}")

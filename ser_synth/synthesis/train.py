@@ -14,9 +14,11 @@ import tensorflow as tf
 from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.frontend import LINEAR_FLOOR
 from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
+from ser_synth.exceptions import ConfigError
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
-from ser_synth.synthesis.acoustic import AcousticModel, vocoder_log_mel
+from ser_synth.audio.pitch import period_confusion
+from ser_synth.synthesis.acoustic import AcousticModel, vocoder_log_mel, vocoder_magnitude
 from ser_synth.optim import build_optimizer, warmup_cosine
 
 
@@ -135,7 +137,10 @@ class AcousticTrainer(keras.Model):
             # synthesizer emotion row -> critic class column (-1: the critic cannot hear it)
             classes = critic.classes_.tolist()
             self._critic_columns = tf.constant([classes.index(e) if e in classes else -1 for e in generator.acoustic_config.emotions], tf.int32)
-        names = ("loss", "mel_l1", "linear_l1", "f0_l1", "voicing", "duration", "prior", "d_loss", "adversarial", "feature_matching", "critic_ce", "critic_acc")
+        if tc.periodicity_weight > 0 and not generator.acoustic_config.f0_channels:
+            raise ConfigError(f"periodicity_weight={tc.periodicity_weight!r} needs a pitch head, but this model's f0_channels is 0")
+        names = ("loss", "mel_l1", "linear_l1", "f0_l1", "voicing", "periodicity", "duration", "prior", "d_loss", "adversarial",
+                 "feature_matching", "critic_ce", "critic_acc")
         self.trackers = {k: keras.metrics.Mean(name=k) for k in names}
         if discriminator is not None:
             n_mels = generator.audio_config.n_mels
@@ -186,8 +191,23 @@ class AcousticTrainer(keras.Model):
             voicing = tf.reduce_sum(bce * fm) / tf.maximum(tf.reduce_sum(fm), 1.0)
             parts.update(f0_l1=f0_l1, voicing=voicing)
             total += tc.f0_weight * (f0_l1 + voicing)
+            if tc.periodicity_weight > 0:
+                parts["periodicity"] = self.periodicity_loss(out, batch, fm)
+                total += tc.periodicity_weight * parts["periodicity"]
         out["durations"] = durations
         return total, parts, out
+
+    def periodicity_loss(self, out, batch, frame_mask):
+        """Mean over frames voiced in the recording of ``relu(confusion(rendered) -
+        confusion(recording))`` (:func:`~ser_synth.audio.pitch.period_confusion`, each at its own
+        F0). F0 and voicing are held fixed here, so the loss shapes the linear head: moving F0
+        to where a ripple sits would hide the ripple, not remove it."""
+        cfg = self.generator.audio_config
+        held = {**out, "f0": tf.stop_gradient(out["f0"]), "voicing": tf.stop_gradient(out["voicing"])}
+        rendered = period_confusion(tf.square(vocoder_magnitude(held, cfg)), held["f0"], config=cfg)
+        recorded = period_confusion(tf.exp(2.0 * batch["linear"]), tf.exp(batch["log_f0"]), config=cfg)
+        w = frame_mask * batch["voiced"]
+        return tf.reduce_sum(tf.nn.relu(rendered - recorded) * w) / tf.maximum(tf.reduce_sum(w), 1.0)
 
     def train_step(self, batch):
         gan = self.use_gan and self.discriminator is not None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ser_synth.audio.griffin_lim import griffin_lim
-from ser_synth.audio.pitch import continuous_log_f0, harmonic_magnitude, pitch_track
+from ser_synth.audio.pitch import continuous_log_f0, harmonic_magnitude, period_confusion, pitch_track
 from ser_synth.exceptions import ConfigError
 
 
@@ -56,6 +56,31 @@ def test_harmonic_comb_keeps_band_energy_and_peaks_on_harmonics(tiny_audio_confi
     assert (mag[on] > mag[off]).all()
     # unvoiced frames keep the envelope exactly
     np.testing.assert_allclose(harmonic_magnitude(flat * 3, [[f0]], [[0.0]], config=cfg).numpy(), flat * 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize("f0", [90.0, 150.0])
+def test_period_confusion_flags_a_ripple_faster_than_the_harmonics(tiny_audio_config, f0):
+    import tensorflow as tf
+
+    from ser_synth.audio.frontend import LinearSpectrogram
+
+    cfg = tiny_audio_config
+    power = tf.square(LinearSpectrogram(cfg)(_voice(f0)[None]))
+    inner = slice(5, -5)
+    f0s = tf.fill(tf.shape(power)[:2], f0)
+    clean = period_confusion(power, f0s, config=cfg).numpy()[0, inner]
+    assert clean.shape == (power.shape[1] - 10,) and (clean < 0).all(), clean  # most periodic at its own F0
+    # a spectral ripple every 400 Hz (a 2.5 ms period, shorter than 1 / f0) over the same voice
+    fk = np.arange(cfg.n_bins) * cfg.sample_rate / cfg.n_fft
+    ripple = tf.constant((0.05 + np.cos(np.pi * fk / 400.0) ** 8).astype(np.float32))
+    rippled = tf.Variable(power * tf.square(ripple))
+    with tf.GradientTape() as tape:
+        confused = period_confusion(rippled, f0s, config=cfg)
+        total = tf.reduce_sum(confused)
+    assert (confused.numpy()[0, inner] > 0.1).all(), confused.numpy()[0, inner]
+    assert float(tf.reduce_max(tf.abs(tape.gradient(total, rippled)))) > 0
+    # above fmax (500 Hz: 16 samples) no shorter period is searched, so nothing is flagged
+    assert (period_confusion(power * tf.square(ripple), tf.fill(tf.shape(power)[:2], 600.0), config=cfg).numpy() <= 0).all()
 
 
 def test_harmonic_shaping_makes_griffin_lim_output_pitched(tiny_audio_config):

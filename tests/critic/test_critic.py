@@ -165,8 +165,9 @@ def test_critique_a_synthesizer(critic, tmp_path):
                                         inputs["emotion"])
         grads = tape.gradient(ce, heads)
         assert all((g is not None and float(tf.reduce_max(tf.abs(g))) > 0) == reaches for g in grads), heard
-    syn.fine_tune(recs, train_config={"steps": 2, "batch_size": 4, "critic_weight": 0.5, "critic_input": "vocoder"}, critic=critic)
-    assert np.isfinite(syn.history_["critic_ce"]).all()
+    syn.fine_tune(recs, train_config={"steps": 2, "batch_size": 4, "critic_weight": 0.5, "critic_input": "vocoder",
+                                      "periodicity_weight": 2.0}, critic=critic)
+    assert np.isfinite(syn.history_["critic_ce"]).all() and np.isfinite(syn.history_["periodicity"]).all()
 
     # the rule-based baseline is critiqued the same way
     from ser_synth.synthesis import RuleBasedSynthesizer

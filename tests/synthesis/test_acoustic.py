@@ -76,6 +76,14 @@ def test_config_validation(bad, match):
         SynthTrainConfig(critic_input="wave")
 
 
+def test_periodicity_weight_needs_a_pitch_head(tiny_audio_config):
+    from ser_synth.synthesis.train import AcousticTrainer
+
+    unpitched = AcousticModel(tiny_audio_config, {**TINY, "f0_channels": 0}, vocab_size=TextEncoder().vocab_size)
+    with pytest.raises(ConfigError, match="periodicity_weight=1.0 needs a pitch head, but this model's f0_channels is 0"):
+        AcousticTrainer(unpitched, {"periodicity_weight": 1.0})
+
+
 def test_vocoder_log_mel_is_what_the_front_end_reads(tiny_audio_config):
     """Handed a waveform's own magnitude, the critic's 'vocoder' input is the front-end's log-mel
     of that waveform, frame for frame, and floor-valued past each item's frames."""
@@ -128,6 +136,15 @@ def test_tiny_training_reduces_loss(tiny_audio_config, tmp_path):
     assert (d.sum(1) == batch["mel_length"].numpy()).all()
     assert tf.reduce_all(tf.math.is_finite(out["linear"]))
     assert hist["f0_l1"][-1] < hist["f0_l1"][0] and hist["voicing"][-1] < hist["voicing"][0], (hist["f0_l1"], hist["voicing"])
+
+    # the periodicity hinge reaches the linear head, not the pitch head it is measured against
+    periodic = AcousticTrainer(gen, {"periodicity_weight": 1.0})
+    with tf.GradientTape() as tape:
+        _, parts, _ = periodic.losses_for(batch, training=False)
+    grads = tape.gradient(parts["periodicity"], {n: gen.get_layer(n).trainable_variables for n in ("linear_out", "f0_out")})
+    assert float(parts["periodicity"]) > 0
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads["linear_out"])
+    assert all(g is None for g in grads["f0_out"])
 
     # the GAN phase: the discriminator learns and its losses are finite
     from ser_synth.synthesis.discriminator import SpectrogramDiscriminator
