@@ -142,8 +142,8 @@ def period_confusion(power, f0, *, config: AudioConfig, fmax: float = FMAX, rati
     A YIN-style tracker takes the shortest strongly periodic lag, so a spectrum whose fine
     structure repeats faster than the harmonics of ``f0`` (a ripple every few hundred Hz) is
     heard at that faster pitch. Per frame: the largest normalised autocorrelation (the inverse
-    FFT of ``power``) over lags from ``sample_rate / fmax`` to ``ratio / f0`` seconds, minus
-    the one at ``1 / f0`` (linearly interpolated; lags past ``n_fft / 2`` are clipped there).
+    FFT of ``power``) over lags from ``1 / fmax`` to ``ratio / f0`` seconds, minus the one at
+    ``1 / f0`` (linearly interpolated; a lag past ``n_fft / 2`` samples is clipped there).
     Positive: the frame would be tracked too high. Differentiable in ``power``.
 
     Parameters

@@ -13,11 +13,11 @@ import tensorflow as tf
 
 from ser_synth.audio.config import AudioConfig
 from ser_synth.audio.frontend import LINEAR_FLOOR
-from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
+from ser_synth.audio.pitch import period_confusion
 from ser_synth.exceptions import ConfigError
+from ser_synth.synthesis.alignment import expand_by_durations, gaussian_log_likelihood, tf_batch_alignment
 from ser_synth.synthesis.config import SynthTrainConfig
 from ser_synth.synthesis.discriminator import SpectrogramDiscriminator, discriminator_loss, generator_losses
-from ser_synth.audio.pitch import period_confusion
 from ser_synth.synthesis.acoustic import AcousticModel, vocoder_log_mel, vocoder_magnitude
 from ser_synth.optim import build_optimizer, warmup_cosine
 
