@@ -100,7 +100,10 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     Returns
     -------
     dict
-        ``n``, ``mcd_db``, ``f0_rmse_hz``, ``gv_ratio``, ``voiced_fraction`` (pYIN's share of
+        ``n``, ``mcd_db`` (of the model's own log-mel, ``mel_post``), ``mcd_db_waveform`` (of the
+        front-end log-mel of the rendered waveform: what a listener or recognizer hears, which
+        the linear and pitch heads make, not ``mel_post``), ``f0_rmse_hz``, ``gv_ratio``,
+        ``voiced_fraction`` (pYIN's share of
         voiced frames in the generated speech) and ``reference_voiced_fraction``,
         ``synthesis_seconds``, ``duration_ratio`` (median over utterances of generated / reference
         speaking time, leading and trailing silence trimmed at 30 dB) and ``duration_ratio_min``
@@ -135,6 +138,8 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     tracks = [(refs[k][2], f0_track(y, cfg)) for k, y in zip(items, waves)]
     result = {"n": len(items), "synthesis_seconds": seconds,
               "mcd_db": float(np.mean([mcd(refs[k][1], m) for k, m in zip(items, mels)])),
+              "mcd_db_waveform": float(np.mean([mcd(refs[k][1], frontend(tf.constant(y[None]))[0].numpy())
+                                                for k, y in zip(items, waves)])),
               "f0_rmse_hz": float(np.nanmean([f0_rmse(refs[k][0], y, refs[k][1], m, cfg, tracks=tr)
                                               for k, y, m, tr in zip(items, waves, mels, tracks)])),
               "gv_ratio": gv_ratio([refs[k][1] for k in items], mels),

@@ -80,6 +80,13 @@ def test_reference_quality_against_rule_based_rendering(syn):
     assert items[1] == (texts[0], "espeak/m3", "sad") and len(waves) == len(mels) == 4
     # a trained model is near its rule-based references, far nearer than the references are to another voice's
     assert 2.0 < q["mcd_db"] < 7.0 and 0.3 < q["gv_ratio"] < 1.5 and np.isfinite(q["f0_rmse_hz"])
+    # ... and so is what it renders, heard through the front-end (Griffin-Lim's errors included)
+    from ser_synth.audio.frontend import LogMelSpectrogram
+    from ser_synth.synthesis.metrics import mcd
+
+    heard = [LogMelSpectrogram(syn.audio_config)(w[None])[0].numpy() for w in waves]
+    assert q["mcd_db_waveform"] == pytest.approx(np.mean([mcd(refs[k][1], m) for k, m in zip(items, heard)]))
+    assert 2.0 < q["mcd_db_waveform"] < 9.0
     assert 0 < q["voiced_fraction"] <= 1 and 0 < q["reference_voiced_fraction"] <= 1
     # speaking time: sentences come out near the references' length (the shipped model: 0.87)
     from ser_synth.audio.io import trim_silence
