@@ -32,17 +32,14 @@ def probe(model: str, n: int) -> dict:
     from ser_synth.data.sentences import generate_sentences
     from ser_synth.synthesis import EmotionalSynthesizer
     from ser_synth.synthesis.acoustic import vocoder_magnitude
-    from ser_synth.synthesis.text import TextEncoder, normalize_text
+    from ser_synth.synthesis.text import TextEncoder, normalize_text, pad_ids
 
     syn = EmotionalSynthesizer.load_any(model)
     cfg, enc = syn.audio_config, TextEncoder(syn.acoustic_config.symbols)
     texts = generate_sentences(n, seed=CRITIQUE_SEED)
     voices = [s for s in syn.speakers_ if s in SPEAKERS] or list(syn.speakers_)
     speakers = [voices[i % len(voices)] for i in range(n)]
-    ids = [enc.encode(normalize_text(t)) for t in texts]
-    tokens = np.zeros((n, max(map(len, ids))), np.int32)
-    for i, r in enumerate(ids):
-        tokens[i, :len(r)] = r
+    tokens = pad_ids([enc.encode(normalize_text(t)) for t in texts])
     rows = {}
     for e in EMOTIONS:
         out = syn.model_({"tokens": tf.constant(tokens), "emotion": tf.fill([n], syn.emotion_index(e)), "intensity": tf.ones([n]),

@@ -56,17 +56,14 @@ def predicted_voicing(syn, items) -> np.ndarray | None:
     emotion, intensity, speaker)``, over the pieces ``synthesize_batch`` speaks; None without one."""
     import tensorflow as tf
 
-    from ser_synth.synthesis.text import TextEncoder, normalize_text, split_text
+    from ser_synth.synthesis.text import TextEncoder, normalize_text, pad_ids, split_text
 
     if not getattr(getattr(syn, "acoustic_config", None), "f0_channels", 0):
         return None
     enc, shares = TextEncoder(syn.acoustic_config.symbols), []
     for text, emotion, k, speaker in items:
         ids = [enc.encode(c) for c in split_text(normalize_text(text))]
-        tokens = np.zeros((len(ids), max(map(len, ids))), np.int32)
-        for i, x in enumerate(ids):
-            tokens[i, :len(x)] = x
-        out = syn.model_({"tokens": tf.constant(tokens), "emotion": tf.fill([len(ids)], syn.emotion_index(emotion)),
+        out = syn.model_({"tokens": tf.constant(pad_ids(ids)), "emotion": tf.fill([len(ids)], syn.emotion_index(emotion)),
                           "intensity": tf.fill([len(ids)], float(k)), "speaker": tf.fill([len(ids)], syn.speakers_.index(speaker))},
                          training=False)
         v, n = out["voicing"].numpy(), out["frame_lengths"].numpy()

@@ -125,12 +125,16 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
         raise DataError(f"reference_quality needs espeak-ng voices ({list(SPEAKERS)}); got {voices or synthesizer.speakers_}")
     refs = references if references is not None else {}
     frontend = LogMelSpectrogram(cfg)
+
+    def log_mel(y):  # what the recognizers read from a waveform
+        return frontend(tf.constant(y[None]))[0].numpy()
+
     items = [(t, voices[i % len(voices)], e) for i, t in enumerate(texts) for e in emotions if e in synthesizer.emotions_]
     for key in items:
         if key not in refs:
             y, _ = render_emotional(key[0], emotion=key[2], intensity=intensity, speaker=key[1], profiles=profiles,
                                     sample_rate=cfg.sample_rate)
-            refs[key] = (y, frontend(tf.constant(y[None]))[0].numpy(), f0_track(y, cfg))
+            refs[key] = (y, log_mel(y), f0_track(y, cfg))
     t0 = time.perf_counter()
     waves, mels = synthesizer.synthesize_batch([t for t, _, _ in items], emotions=[e for _, _, e in items],
                                                intensities=intensity, speakers=[s for _, s, _ in items], return_mel=True)
@@ -138,8 +142,7 @@ def reference_quality(synthesizer, texts, *, emotions, speakers=None, intensity:
     tracks = [(refs[k][2], f0_track(y, cfg)) for k, y in zip(items, waves)]
     result = {"n": len(items), "synthesis_seconds": seconds,
               "mcd_db": float(np.mean([mcd(refs[k][1], m) for k, m in zip(items, mels)])),
-              "mcd_db_waveform": float(np.mean([mcd(refs[k][1], frontend(tf.constant(y[None]))[0].numpy())
-                                                for k, y in zip(items, waves)])),
+              "mcd_db_waveform": float(np.mean([mcd(refs[k][1], log_mel(y)) for k, y in zip(items, waves)])),
               "f0_rmse_hz": float(np.nanmean([f0_rmse(refs[k][0], y, refs[k][1], m, cfg, tracks=tr)
                                               for k, y, m, tr in zip(items, waves, mels, tracks)])),
               "gv_ratio": gv_ratio([refs[k][1] for k in items], mels),

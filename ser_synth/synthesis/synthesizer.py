@@ -333,7 +333,7 @@ class EmotionalSynthesizer:
         """
         import tensorflow as tf
 
-        from ser_synth.synthesis.text import TextEncoder, normalize_text, split_text
+        from ser_synth.synthesis.text import TextEncoder, normalize_text, pad_ids, split_text
 
         self._check_fitted()
         texts, emotions, intensities, speakers = batch_requests(texts, emotions, intensities,
@@ -345,10 +345,7 @@ class EmotionalSynthesizer:
             emo = check_request(e, k, s, emotions=self.emotions_, speakers=self.speakers_)
             for chunk in split_text(normalize_text(t)):
                 rows.append((i, enc.encode(chunk), self.emotion_index(emo), float(k), self.speakers_.index(s)))
-        width = max(len(r[1]) for r in rows)
-        tokens = np.zeros((len(rows), width), np.int32)
-        for j, r in enumerate(rows):
-            tokens[j, :len(r[1])] = r[1]
+        tokens = pad_ids([r[1] for r in rows])
         wave, lengths, mel = self._graph()(tf.constant(tokens), tf.constant([r[2] for r in rows], tf.int32),
                                            tf.constant([r[3] for r in rows], tf.float32), tf.constant([r[4] for r in rows], tf.int32),
                                            tf.constant(self.griffin_lim_iters, tf.int32))

@@ -205,6 +205,15 @@ class TextEncoder:
         return {"symbols": self.symbols}
 
 
+def pad_ids(ids) -> np.ndarray:
+    """Id sequences (:meth:`TextEncoder.encode` results) -> int32 ``[n, longest]``, padded with
+    0 (the pad symbol) at the end: the acoustic model's ``tokens`` input."""
+    out = np.zeros((len(ids), max(len(x) for x in ids)), np.int32)
+    for i, x in enumerate(ids):
+        out[i, :len(x)] = x
+    return out
+
+
 def tf_normalize(texts):
     """Character-level normalisation in TF string ops, ``string [batch] -> string [batch]``.
 
